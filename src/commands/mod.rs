@@ -1,0 +1,1 @@
+//! CLI subcommands: each takes resolved settings and runs one job.

@@ -1,0 +1,1 @@
+//! Configuration: raw serde structs that mirror the TOML, validated once into resolved settings.

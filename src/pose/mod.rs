@@ -1,0 +1,5 @@
+//! 2D pose estimation: MoveNet through ONNX Runtime, cropping, multi-person tracking, keypoint files.
+
+mod types;
+
+pub use types::*;

@@ -1,0 +1,113 @@
+//! Pose data passed between stages: COCO-17 keypoints, people and per-frame results.
+
+use serde::{Deserialize, Serialize};
+
+/// Number of COCO keypoints.
+pub const NUM_KEYPOINTS: usize = 17;
+
+/// COCO-17 keypoint names, in model output order.
+pub const COCO17_NAMES: [&str; NUM_KEYPOINTS] = [
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+];
+
+/// Bones drawn between COCO-17 keypoints (index pairs).
+pub const COCO17_EDGES: [(usize, usize); 16] = [
+    (0, 1),
+    (0, 2),
+    (1, 3),
+    (2, 4),
+    (5, 6),
+    (5, 7),
+    (7, 9),
+    (6, 8),
+    (8, 10),
+    (5, 11),
+    (6, 12),
+    (11, 12),
+    (11, 13),
+    (13, 15),
+    (12, 14),
+    (14, 16),
+];
+
+/// Below this confidence a keypoint is "marked": kept as the model gave it, but not trusted.
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.3;
+
+/// One keypoint in image pixels with the model's confidence in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Keypoint {
+    pub x: f32,
+    pub y: f32,
+    pub c: f32,
+}
+
+impl Keypoint {
+    /// True when the keypoint's confidence reaches `min_confidence`.
+    pub fn is_confident(&self, min_confidence: f32) -> bool {
+        self.c >= min_confidence
+    }
+}
+
+/// One detected person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    /// Track identity, stable across frames (assigned by the tracker).
+    pub id: u32,
+    /// Mean keypoint confidence (single-person models) or the detector's score (multipose).
+    pub score: f32,
+    /// Bounding box `[x0, y0, x1, y1]` in image pixels.
+    pub bbox: [f32; 4],
+    pub keypoints: [Keypoint; NUM_KEYPOINTS],
+}
+
+impl Person {
+    /// Box around the keypoints at or above `min_confidence`; `None` when fewer than two qualify.
+    pub fn keypoint_box(keypoints: &[Keypoint; NUM_KEYPOINTS], min_confidence: f32) -> Option<[f32; 4]> {
+        let mut b = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+        let mut n = 0;
+        for k in keypoints.iter().filter(|k| k.is_confident(min_confidence)) {
+            b = [b[0].min(k.x), b[1].min(k.y), b[2].max(k.x), b[3].max(k.y)];
+            n += 1;
+        }
+        (n >= 2).then_some(b)
+    }
+}
+
+/// The people seen in one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoseFrame {
+    /// Frame sequence number from the source.
+    pub frame: u64,
+    /// Media time in seconds (position in the file, or time since the live source started).
+    pub t: f64,
+    /// Frame size in pixels.
+    pub width: u32,
+    pub height: u32,
+    pub people: Vec<Person>,
+}
+
+/// Wire form of a person in `mocapd.keypoints/1` (see `pose::record`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRecord {
+    pub id: u32,
+    pub score: f32,
+    pub bbox: [f32; 4],
+    pub keypoints: Vec<[f32; 3]>,
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for mocapd: system packages, the ONNX Runtime library, a release build.
+# Idempotent: re-running skips what is already in place. Fetches only from Debian and PyPI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ORT_VERSION=1.31.1
+ORT_WHEEL=onnxruntime-${ORT_VERSION}-cp311-cp311-manylinux_2_28_x86_64.whl
+ORT_WHEEL_SHA256=5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f
+ORT_DIR=.local/onnxruntime
+ORT_LIB=$ORT_DIR/libonnxruntime.so.${ORT_VERSION}
+
+# Build: OpenCV bindings (libclang), video decoding. Tests: GStreamer RTSP server, ffmpeg.
+APT_PACKAGES=(libopencv-dev clang libclang-dev pkg-config ffmpeg
+  python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f "$ORT_LIB" ]; then
+  echo "setup: fetching ONNX Runtime ${ORT_VERSION} from PyPI"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
+    --platform manylinux_2_28_x86_64 "onnxruntime==${ORT_VERSION}" -d "$tmp"
+  echo "${ORT_WHEEL_SHA256}  $tmp/${ORT_WHEEL}" | sha256sum -c --quiet -
+  mkdir -p "$ORT_DIR"
+  python3 - "$tmp/${ORT_WHEEL}" "$ORT_DIR" <<'PY'
+import sys, zipfile, os
+whl, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(whl) as z:
+    for name in z.namelist():
+        if name.startswith("onnxruntime/capi/libonnxruntime.so") or name == "onnxruntime/capi/libonnxruntime_providers_shared.so":
+            with z.open(name) as src, open(os.path.join(out, os.path.basename(name)), "wb") as dst:
+                dst.write(src.read())
+PY
+  ln -sf "libonnxruntime.so.${ORT_VERSION}" "$ORT_DIR/libonnxruntime.so"
+fi
+
+(cd models && sha256sum -c --quiet SHA256SUMS)
+cargo build --release --locked
+echo "setup: done ($ORT_LIB)"
