@@ -1,1 +1,24 @@
-//! CLI subcommands: each takes resolved settings and runs one job.
+//! CLI subcommands: each takes resolved settings and runs one job; `main.rs` only parses arguments.
+
+pub mod keypoints;
+
+use std::path::PathBuf;
+
+/// Any subcommand's failure: one clear message naming the thing and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    #[error(transparent)]
+    Pose(#[from] crate::pose::PoseError),
+    #[error(transparent)]
+    Record(#[from] crate::pose::record::RecordError),
+    #[error("OpenCV: {0}")]
+    OpenCv(#[from] opencv::Error),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write '{path}': {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}

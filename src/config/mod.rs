@@ -1,1 +1,134 @@
 //! Configuration: raw serde structs that mirror the TOML, validated once into resolved settings.
+//!
+//! `config/default.toml` documents every key; it is compiled in, so the defaults the binary
+//! uses are exactly the ones that file shows. A user's file overrides key by key.
+
+mod raw;
+
+pub use raw::RawConfig;
+
+use crate::pose::{ModelKind, PerformerPolicy, PoseSettings};
+use crate::source::{Pacing, SourceOptions};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The documented defaults.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+/// A configuration problem, naming the file and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file '{path}': {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file '{path}': {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config key `{key}`: {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+/// Resolved settings that the stages use.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The source to read when the command line names none.
+    pub input: String,
+    pub source: SourceOptions,
+    pub pose: PoseSettings,
+}
+
+impl Settings {
+    /// Loads the defaults, overridden by `path` when given.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let defaults = parse(DEFAULT_TOML, Path::new("config/default.toml (built in)"))?;
+        let user = match path {
+            None => RawConfig::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.into(), source })?;
+                parse(&text, p)?
+            }
+        };
+        resolve(defaults, user)
+    }
+}
+
+fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })
+}
+
+fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key, problem: problem.into() }
+}
+
+fn seconds(key: &'static str, v: f64) -> Result<Duration, ConfigError> {
+    if v.is_finite() && v > 0.0 && v < 3600.0 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(invalid(key, format!("must be a number of seconds between 0 and 3600, got {v}")))
+    }
+}
+
+/// Takes each key from `user`, else from `defaults`, and checks it.
+fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError> {
+    let (d, u) = (defaults.source, user.source);
+    let pick = |a: Option<_>, b: Option<_>, key| a.or(b).ok_or_else(|| invalid(key, "missing from the defaults"));
+    let input: String = pick(u.input, d.input, "source.input")?;
+    let pacing = match pick(u.pacing, d.pacing, "source.pacing")?.as_str() {
+        "native" => Pacing::Native,
+        "fast" => Pacing::Fast,
+        other => return Err(invalid("source.pacing", format!("'{other}' is not one of: native, fast"))),
+    };
+    let queue = pick(u.queue, d.queue, "source.queue")?;
+    if !(1..=1024).contains(&queue) {
+        return Err(invalid("source.queue", format!("must be between 1 and 1024, got {queue}")));
+    }
+    let image_fps: f64 = pick(u.image_fps, d.image_fps, "source.image_fps")?;
+    if !(image_fps.is_finite() && image_fps > 0.0 && image_fps <= 1000.0) {
+        return Err(invalid("source.image_fps", format!("must be in (0, 1000], got {image_fps}")));
+    }
+    let backoff_min = seconds("source.reconnect_min_s", pick(u.reconnect_min_s, d.reconnect_min_s, "source.reconnect_min_s")?)?;
+    let backoff_max = seconds("source.reconnect_max_s", pick(u.reconnect_max_s, d.reconnect_max_s, "source.reconnect_max_s")?)?;
+    if backoff_max < backoff_min {
+        return Err(invalid("source.reconnect_max_s", "must not be less than source.reconnect_min_s"));
+    }
+    let timeout = seconds("source.timeout_s", pick(u.timeout_s, d.timeout_s, "source.timeout_s")?)?;
+    let source = SourceOptions {
+        pacing,
+        looping: pick(u.looping, d.looping, "source.loop")?,
+        queue_capacity: queue,
+        image_fps,
+        backoff_min,
+        backoff_max,
+        timeout,
+        ..SourceOptions::default()
+    };
+
+    let (d, u) = (defaults.pose, user.pose);
+    let model_kind: ModelKind = pick(u.model, d.model, "pose.model")?
+        .parse()
+        .map_err(|e: String| invalid("pose.model", e))?;
+    let path_or_none = |s: Option<String>| s.filter(|s| !s.is_empty()).map(PathBuf::from);
+    let threads = pick(u.threads, d.threads, "pose.threads")?;
+    if !(1..=64).contains(&threads) {
+        return Err(invalid("pose.threads", format!("must be between 1 and 64, got {threads}")));
+    }
+    let min_confidence: f32 = pick(u.min_confidence, d.min_confidence, "pose.min_confidence")?;
+    if !(0.0..=1.0).contains(&min_confidence) {
+        return Err(invalid("pose.min_confidence", format!("must be in [0, 1], got {min_confidence}")));
+    }
+    let policy: PerformerPolicy = pick(u.performer, d.performer, "pose.performer")?
+        .parse()
+        .map_err(|e: String| invalid("pose.performer", e))?;
+    let multipose_size: u32 = pick(u.multipose_size, d.multipose_size, "pose.multipose_size")?;
+    if multipose_size < 128 || multipose_size > 1024 || multipose_size % 32 != 0 {
+        return Err(invalid("pose.multipose_size", format!("must be a multiple of 32 in 128..=1024, got {multipose_size}")));
+    }
+    let pose = PoseSettings {
+        model_kind,
+        model_path: path_or_none(u.model_path).or(path_or_none(d.model_path)),
+        onnxruntime: path_or_none(u.onnxruntime).or(path_or_none(d.onnxruntime)),
+        threads,
+        min_confidence,
+        policy,
+        multipose_size,
+    };
+    Ok(Settings { input, source, pose })
+}

@@ -3,3 +3,5 @@
 mod types;
 
 pub use types::*;
+pub mod draw;
+pub mod record;
