@@ -1,0 +1,90 @@
+//! The `mocapd` binary end to end: the keypoints job on the demo video, and bad input giving
+//! one clear message and a non-zero exit, never a panic.
+
+use mocapd::pose::record::KeypointReader;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn mocapd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mocapd"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("ORT_DYLIB_PATH")
+        .output()
+        .expect("run mocapd")
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let out = mocapd(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(stderr.contains(needle), "{args:?}: expected '{needle}' in:\n{stderr}");
+}
+
+#[test]
+fn keypoints_on_the_demo_video_with_preview() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo.jsonl");
+    let png = dir.path().join("demo.png");
+    let run = mocapd(&[
+        "keypoints",
+        "assets/demo.mp4",
+        "--out",
+        out.to_str().unwrap(),
+        "--preview",
+        png.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let (header, frames) = KeypointReader::open(&out).unwrap().read_all().unwrap();
+    assert_eq!((header.width, header.height), (1768, 994));
+    assert!((header.fps - 30.0).abs() < 0.01);
+    assert_eq!(frames.len(), 230, "every frame of the file gets a line");
+    let seen = frames.iter().filter(|f| !f.people.is_empty()).count();
+    assert!(seen >= 218, "performer seen in only {seen}/230 frames");
+    let png = opencv::imgcodecs::imread_def(png.to_str().unwrap()).unwrap();
+    use opencv::prelude::MatTraitConst;
+    assert!(png.cols() >= 4 * 480 && png.rows() > 0, "contact sheet is {}x{}", png.cols(), png.rows());
+}
+
+#[test]
+fn bad_input_gives_one_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k.jsonl");
+    let out = out.to_str().unwrap();
+    fails_with(&["keypoints", "no/such/video.mp4", "--out", out], "no/such/video.mp4");
+    let corrupt = dir.path().join("corrupt.mp4");
+    std::fs::write(&corrupt, vec![0x5au8; 100_000]).unwrap();
+    fails_with(&["keypoints", corrupt.to_str().unwrap(), "--out", out], "corrupt.mp4");
+    fails_with(&["keypoints", "/dev/video99", "--out", out], "/dev/video99");
+
+    let model_cfg = dir.path().join("model.toml");
+    std::fs::write(&model_cfg, "[pose]\nmodel_path = \"models/missing.onnx\"\n").unwrap();
+    fails_with(
+        &["--config", model_cfg.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out],
+        "models/missing.onnx",
+    );
+    let wrong_cfg = dir.path().join("wrong.toml");
+    std::fs::write(&wrong_cfg, "[pose]\nmodel = \"thunder\"\nmodel_path = \"models/movenet-lightning.onnx\"\n").unwrap();
+    fails_with(
+        &["--config", wrong_cfg.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out],
+        "movenet-lightning.onnx",
+    );
+    let ort_cfg = dir.path().join("ort.toml");
+    std::fs::write(&ort_cfg, "[pose]\nonnxruntime = \"/nonexistent/libonnxruntime.so\"\n").unwrap();
+    fails_with(
+        &["--config", ort_cfg.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out],
+        "/nonexistent/libonnxruntime.so",
+    );
+
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, "[pose]\nmodle = \"thunder\"\n").unwrap();
+    fails_with(&["--config", typo.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out], "modle");
+    let range = dir.path().join("range.toml");
+    std::fs::write(&range, "[pose]\nmin_confidence = 3.0\n").unwrap();
+    fails_with(
+        &["--config", range.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out],
+        "pose.min_confidence",
+    );
+    fails_with(&["keypoints", "assets/demo.mp4", "--out", out, "--model", "tiny"], "tiny");
+}
