@@ -140,21 +140,34 @@ impl SourceHandle {
             failed_connects: s.failed_connects.load(Ordering::Relaxed),
         }
     }
+
+    /// Stops the source thread and joins it, like `Drop`, but says whether the thread finished
+    /// cleanly within the 1.5 s grace period (false: it panicked or was left detached).
+    pub fn close(mut self) -> bool {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> bool {
+        drop(self.stop_tx.take());
+        let Some(thread) = self.thread.take() else { return true };
+        match self.done_rx.recv_timeout(JOIN_WAIT) {
+            Err(RecvTimeoutError::Timeout) => {
+                tracing::warn!(thread = %self.name, "source thread still busy in the decoder after {JOIN_WAIT:?}; detaching it (it exits when the call returns)");
+                false
+            }
+            _ => {
+                let ok = thread.join().is_ok();
+                if !ok {
+                    tracing::error!(thread = %self.name, "source thread panicked");
+                }
+                ok
+            }
+        }
+    }
 }
 
 impl Drop for SourceHandle {
     fn drop(&mut self) {
-        drop(self.stop_tx.take());
-        let Some(thread) = self.thread.take() else { return };
-        match self.done_rx.recv_timeout(JOIN_WAIT) {
-            Err(RecvTimeoutError::Timeout) => {
-                tracing::warn!(thread = %self.name, "source thread still busy in the decoder after {JOIN_WAIT:?}; detaching it (it exits when the call returns)");
-            }
-            _ => {
-                if thread.join().is_err() {
-                    tracing::error!(thread = %self.name, "source thread panicked");
-                }
-            }
-        }
+        self.shutdown();
     }
 }
