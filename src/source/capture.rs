@@ -30,8 +30,13 @@ pub(crate) fn probe(cap: &VideoCapture) -> Probe {
     }
 }
 
-/// Opens a video file; `None` when OpenCV cannot open it.
+/// Opens a video file with FFmpeg, then any other backend; `None` when nothing can open it.
 pub(crate) fn open_file(path: &Path) -> opencv::Result<Option<VideoCapture>> {
+    if let Ok(cap) = VideoCapture::from_file(path, videoio::CAP_FFMPEG) {
+        if cap.is_opened()? {
+            return Ok(Some(cap));
+        }
+    }
     let cap = VideoCapture::from_file(path, videoio::CAP_ANY)?;
     Ok(cap.is_opened()?.then_some(cap))
 }

@@ -109,7 +109,7 @@ impl Live {
                     None => {
                         self.shared.failed_connects.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(source = %self.label, next_delay_s = delay.as_secs_f64(),
-                            "cannot connect to {}; retrying in {:.1} s", self.label, delay.as_secs_f64());
+                            "cannot connect to {}; retrying in {:.2} s", self.label, delay.as_secs_f64());
                         if stop.sleep(delay) {
                             return;
                         }

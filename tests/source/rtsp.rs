@@ -27,10 +27,15 @@ fn rtsp_kill_and_restart_reconnects() {
     let info = h.info();
     assert_eq!((info.width, info.height), (640, 480));
     assert!(info.live);
+    // A steady stream, not just the burst buffered while FFmpeg probed it: 1.5 s of frames.
     let mut last = first.seq;
-    for _ in 0..20 {
+    let steady = Instant::now();
+    let mut n = 0;
+    while steady.elapsed() < Duration::from_millis(1500) {
         last = h.recv_timeout(Duration::from_secs(5)).expect("steady RTSP frames").seq;
+        n += 1;
     }
+    assert!(n >= 30, "only {n} frames in 1.5 s of a 30 fps stream");
     let reconnects_before = h.stats().reconnects;
 
     server.kill();
