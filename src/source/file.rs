@@ -51,7 +51,15 @@ pub(crate) fn open_file(path: &Path) -> Result<(FileReader, Mat, StreamInfo), So
     if p.fps.is_none() {
         tracing::warn!(path = %path.display(), "video does not state its frame rate; assuming {FALLBACK_FPS} fps");
     }
-    Ok((FileReader { path: path.to_path_buf(), cap, expected: p.frame_count }, first, info))
+    Ok((
+        FileReader {
+            path: path.to_path_buf(),
+            cap,
+            expected: p.frame_count,
+        },
+        first,
+        info,
+    ))
 }
 
 /// Width and height of a decoded image.

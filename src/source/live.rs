@@ -40,17 +40,28 @@ impl LiveTarget {
 
 /// "RTSP" or "HTTP", for messages.
 pub(crate) fn url_kind(url: &str) -> &'static str {
-    if url.to_ascii_lowercase().starts_with("rtsp") { "RTSP" } else { "HTTP" }
+    if url.to_ascii_lowercase().starts_with("rtsp") {
+        "RTSP"
+    } else {
+        "HTTP"
+    }
 }
 
 /// Hides the password of `scheme://user:pass@host/...`.
 pub(crate) fn redact(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
     let rest = &url[scheme_end..];
     let authority_end = rest.find('/').unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
         Some(at) => match rest[..at].find(':') {
-            Some(colon) => format!("{}{}:***{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &rest[..colon],
+                &rest[at..]
+            ),
             None => url.to_string(),
         },
         None => url.to_string(),
@@ -124,7 +135,12 @@ impl Live {
                 }
                 match capture::read(&mut cap) {
                     Ok(Some(image)) => {
-                        let frame = Frame { seq, captured: Instant::now(), t: self.start.elapsed().as_secs_f64(), image };
+                        let frame = Frame {
+                            seq,
+                            captured: Instant::now(),
+                            t: self.start.elapsed().as_secs_f64(),
+                            image,
+                        };
                         if !self.sink.push(frame, &stop) {
                             return;
                         }
