@@ -118,3 +118,47 @@ fn rtsp_retrying_source_closes_promptly() {
         t0.elapsed()
     );
 }
+
+#[test]
+fn rtsp_hung_server_is_noticed_by_timeouts_and_recovers() {
+    support::init_tracing();
+    let server = RtspServer::start(free_port(), 60);
+    let opts = SourceOptions {
+        network_timeout: Duration::from_secs(2),
+        ..live_opts()
+    };
+    let h = open(&SourceSpec::parse(&server.url()).expect("parse"), &opts).expect("open");
+    let mut last = h
+        .recv_timeout(Duration::from_secs(15))
+        .expect("first frame")
+        .seq;
+    let live_for = Instant::now();
+    while live_for.elapsed() < Duration::from_secs(1) {
+        last = h
+            .recv_timeout(Duration::from_secs(5))
+            .expect("steady frames")
+            .seq;
+    }
+    server.signal("STOP"); // the process hangs: TCP still accepts, nothing answers
+    let hung = Instant::now();
+    // The read timeout ends the stream, then the reconnect attempt times out too.
+    let noticed = support::wait_until(Duration::from_secs(10), || h.stats().failed_connects >= 1);
+    assert!(
+        noticed,
+        "hung server not noticed within 10 s: {:?}",
+        h.stats()
+    );
+    eprintln!(
+        "hung server noticed (read + open timeout) after {:?}",
+        hung.elapsed()
+    );
+    while let Ok(f) = h.recv_timeout(Duration::from_millis(10)) {
+        last = f.seq;
+    }
+    server.signal("CONT");
+    let resumed = h
+        .recv_timeout(Duration::from_secs(20))
+        .expect("frames resume after SIGCONT");
+    assert!(resumed.seq > last);
+    assert!(h.stats().reconnects >= 1, "{:?}", h.stats());
+}

@@ -87,6 +87,21 @@ impl RtspServer {
         format!("rtsp://127.0.0.1:{}/test", self.port)
     }
 
+    /// Sends a signal by name (`"STOP"`, `"CONT"`) to the server, to simulate a hung server.
+    pub fn signal(&self, sig: &str) {
+        let pid = self
+            .child
+            .as_ref()
+            .expect("server running")
+            .id()
+            .to_string();
+        let ok = Command::new("kill")
+            .args([format!("-{sig}"), pid])
+            .status()
+            .expect("run kill");
+        assert!(ok.success(), "kill -{sig} failed");
+    }
+
     /// Kills the server now and waits for it to exit.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
