@@ -113,7 +113,6 @@ impl Live {
                             tracing::info!(source = %self.label, "connected");
                         }
                         ever_connected = true;
-                        delay = self.backoff_min;
                         publish_info(&self.shared, &cap);
                         cap
                     }
@@ -129,12 +128,16 @@ impl Live {
                     }
                 },
             };
+            let seq_at_connect = seq;
             loop {
                 if stop.is_set() {
                     return;
                 }
                 match capture::read(&mut cap) {
                     Ok(Some(image)) => {
+                        if seq == seq_at_connect {
+                            delay = self.backoff_min; // healthy again: restart the backoff
+                        }
                         let frame = Frame {
                             seq,
                             captured: Instant::now(),
@@ -155,6 +158,16 @@ impl Live {
                         break;
                     }
                 }
+            }
+            drop(cap);
+            if seq == seq_at_connect {
+                // Connected but no frame came: back off so a bad endpoint is not hammered.
+                tracing::warn!(source = %self.label, next_delay_s = delay.as_secs_f64(),
+                    "{} connected but sent no frames; retrying in {:.2} s", self.label, delay.as_secs_f64());
+                if stop.sleep(delay) {
+                    return;
+                }
+                delay = (delay * 2).min(self.backoff_max);
             }
         }
     }

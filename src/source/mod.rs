@@ -30,7 +30,8 @@ use std::time::Instant;
 pub struct Frame {
     /// Sequence number, counting from 0 for the first frame the source delivered.
     pub seq: u64,
-    /// Monotonic capture time: when the frame left the decoder.
+    /// Monotonic capture time: when the frame left the decoder (for Native-paced replay, when it
+    /// was released at its media time, as a live source would stamp it).
     pub captured: Instant,
     /// Media time in seconds (file position, or time since a live source started).
     pub t: f64,
