@@ -2,6 +2,7 @@
 //! ([`fetch`]), retargeting onto SMPL-24 ([`retarget`]) and pinhole cameras ([`camera`]).
 
 pub mod bvh;
+mod bvh_parse;
 pub mod bvh_write;
 pub mod camera;
 pub mod fetch;
