@@ -96,3 +96,110 @@ fn bvh_errors_are_clear() {
     assert!(msg.contains("not a number: `abc` at line 8"), "{msg}");
     assert!(matches!(Bvh::parse(""), Err(BvhError::Truncated { .. })));
 }
+
+use mocapd::data::motion::Motion;
+use mocapd::data::retarget::{retarget_bvh, RetargetError, SourceClip};
+use mocapd::data::rigs::{self, RigMap};
+use mocapd::skeleton::forward_kinematics;
+use mocapd::skeleton::rotation::{norm, quat_angle, sub};
+use mocapd::skeleton::smpl::{self, NUM_JOINTS};
+
+fn retargeted(name: &str, rig: &RigMap) -> Motion {
+    let bvh = Bvh::read(&fetched_file(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    retarget_bvh(&bvh, rig).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn bvh_reader_preserves_source_bone_lengths() {
+    let bvh = Bvh::read(&fetched_file("01_01.bvh")).expect("reads");
+    let parents = bvh.parents();
+    for f in (0..bvh.frames.len()).step_by(97) {
+        let (t, r) = bvh.local_pose(f).expect("frame");
+        let pos = forward_kinematics(&parents, &t, &r, t[0]).positions;
+        for (j, joint) in bvh.joints.iter().enumerate().skip(1) {
+            let p = joint.parent.expect("non-root");
+            let len = norm(sub(pos[j], pos[p]));
+            assert!((len - norm(joint.offset)).abs() < 1e-4, "frame {f} joint {}", joint.name);
+        }
+    }
+}
+
+/// Checks every retargeted clip must pass; returns (seconds, fraction of contact frames
+/// (foot joint slower than 0.1 m/s) with that foot's ankle or toe within 10 cm of the floor).
+/// `max_speed` bounds every joint's angular speed (rad/s): no flips between frames.
+fn check_motion(name: &str, m: &Motion, max_speed: f32) -> (f32, f32) {
+    assert_eq!(m.fps, 30.0);
+    assert!(m.len() > 10, "{name}");
+    let rest = smpl::rest_bone_lengths();
+    let pos: Vec<_> = (0..m.len()).map(|f| m.positions(f).expect("frame")).collect();
+    for p in &pos {
+        for j in 1..NUM_JOINTS {
+            let len = norm(sub(p[j], p[smpl::parent(j).expect("non-root")]));
+            assert!((len - rest[j]).abs() < 1e-3, "{name}: bone {j} is {len}, rest {}", rest[j]);
+        }
+    }
+    for f in 1..m.len() {
+        for j in 0..NUM_JOINTS {
+            let speed = quat_angle(m.rotations[f - 1][j], m.rotations[f][j]) * m.fps;
+            assert!(speed < max_speed, "{name}: joint {j} turns at {speed} rad/s at frame {f}");
+        }
+    }
+    let lowest = pos.iter().flat_map(|p| [p[10][1], p[11][1], p[7][1], p[8][1]]).fold(f32::MAX, f32::min);
+    assert!(lowest.abs() < 1e-4, "{name}: floor at {lowest}");
+    let (mut contacts, mut grounded) = (0, 0);
+    for f in 1..m.len() {
+        for foot in [10, 11] {
+            let v = norm(sub(pos[f][foot], pos[f - 1][foot])) * m.fps;
+            if v < 0.1 {
+                contacts += 1;
+                let h = pos[f][foot][1].min(pos[f][foot - 3][1]);
+                grounded += (h < 0.10) as usize;
+            }
+        }
+    }
+    (m.duration(), grounded as f32 / contacts.max(1) as f32)
+}
+
+#[test]
+fn cmu_01_01_retargets_onto_smpl() {
+    let m = retargeted("01_01.bvh", &rigs::CMU);
+    let (secs, grounded) = check_motion("01_01", &m, 30.0);
+    assert!(secs > 20.0, "01_01 lasts {secs} s");
+    assert!(grounded > 0.95, "only {grounded} of contact frames have a foot on the floor");
+    // Upright at the start: head above pelvis, facing +Z-ish (toes in front of ankles).
+    let p = m.positions(0).expect("frame 0");
+    assert!(p[15][1] > p[0][1] + 0.4);
+}
+
+#[test]
+fn all_fetched_rigs_retarget() {
+    let cases: [(&str, &RigMap); 5] = [
+        ("01_01.bvh", &rigs::CMU),
+        ("01_03.bvh", &rigs::CMU),
+        ("Boxing_Toes.bvh", &rigs::BOXING),
+        ("test_mocapbank.bvh", &rigs::MOCAPBANK),
+        ("test3.bvh", &rigs::FREEMOCAP),
+    ];
+    for (name, rig) in cases {
+        let m = retargeted(name, rig);
+        // The source toes jitter by up to 75 degrees in 4 ms in 01_03: bound flips, not jitter.
+        let (secs, grounded) = check_motion(name, &m, 60.0);
+        println!("{name}: {:.1} s at 30 fps, {:.0}% of still-foot frames grounded", secs, grounded * 100.0);
+    }
+}
+
+#[test]
+fn retarget_errors_are_clear() {
+    let bvh = Bvh::parse(SMALL).expect("parses");
+    let err = retarget_bvh(&bvh, &rigs::CMU).expect_err("CMU names are not in SMALL");
+    assert_eq!(err.to_string(), "retarget map `cmu` names joint `LeftUpLeg`, which the source skeleton does not have");
+    let rig = RigMap { name: "small", scale: 0.01, up: rigs::UpAxis::Y, skip_frames: 0, joints: &[(0, "Hips"), (4, "Left Leg"), (7, "Foot")] };
+    let mut clip = SourceClip::from_bvh(&bvh);
+    assert!(mocapd::data::retarget::retarget(&clip, &rig).is_ok());
+    clip.frames.clear();
+    let err = mocapd::data::retarget::retarget(&clip, &rig).expect_err("empty");
+    assert!(matches!(err, RetargetError::EmptyClip));
+    assert_eq!(err.to_string(), "empty clip: the source has no frames");
+    let empty = Motion { fps: 30.0, root: vec![], rotations: vec![] };
+    assert_eq!(empty.resample(30.0).expect_err("empty").to_string(), "empty clip: no frames");
+}

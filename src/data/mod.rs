@@ -1,9 +1,12 @@
 //! Motion data: BVH reading and writing ([`bvh`], [`bvh_write`]), pinned registry downloads
-//! ([`fetch`]), retargeting onto SMPL-24 ([`retarget`]) and pinhole cameras ([`camera`]).
+//! ([`fetch`]), SMPL-24 clips ([`motion`]), retargeting onto SMPL-24 ([`retarget`], name tables
+//! in [`rigs`]) and pinhole cameras ([`camera`]).
 
 pub mod bvh;
 mod bvh_parse;
 pub mod bvh_write;
 pub mod camera;
 pub mod fetch;
+pub mod motion;
 pub mod retarget;
+pub mod rigs;
