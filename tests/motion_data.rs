@@ -195,7 +195,7 @@ fn retarget_errors_are_clear() {
     let bvh = Bvh::parse(SMALL).expect("parses");
     let err = retarget_bvh(&bvh, &rigs::CMU).expect_err("CMU names are not in SMALL");
     assert_eq!(err.to_string(), "retarget map `cmu` names joint `LeftUpLeg`, which the source skeleton does not have");
-    let rig = RigMap { name: "small", scale: 0.01, up: rigs::UpAxis::Y, skip_frames: 0, joints: &[(0, "Hips"), (4, "Left Leg"), (7, "Foot")] };
+    let rig = RigMap { name: "small", scale: 0.01, up: rigs::UpAxis::Y, skip_frames: 0, spread: &[], joints: &[(0, "Hips"), (4, "Left Leg"), (7, "Foot")] };
     let mut clip = SourceClip::from_bvh(&bvh);
     assert!(mocapd::data::retarget::retarget(&clip, &rig).is_ok());
     clip.frames.clear();
@@ -232,4 +232,26 @@ fn cmu_bone_directions_follow_the_source() {
             assert!(cos > 0.999, "frame {k}: SMPL bone {a}->{b} vs {sa}->{sb}: cos {cos}");
         }
     }
+}
+
+#[test]
+fn deepmimic_clips_retarget() {
+    let mut total = 0.0;
+    for f in fetched().iter().filter(|f| f.package == "pybullet") {
+        let clip = mocapd::data::deepmimic::read(&f.path).unwrap_or_else(|e| panic!("{e}"));
+        let m = mocapd::data::retarget::retarget(&clip, &rigs::DEEPMIMIC).expect("retargets");
+        let name = f.path.display().to_string();
+        let (secs, grounded) = check_motion(&name, &m, 60.0, &[]);
+        total += secs;
+        if name.ends_with("walk.txt") {
+            assert!(grounded > 0.9, "{name}: {grounded}");
+        }
+        // The spine bends evenly: spine1..3 share one local rotation.
+        assert!(quat_angle(m.rotations[0][3], m.rotations[0][9]) < 1e-4);
+        println!("{name}: {secs:.1} s, {:.0}% grounded", grounded * 100.0);
+    }
+    println!("DeepMimic total {total:.1} s");
+    assert!(total > 25.0);
+    let err = mocapd::data::deepmimic::parse(r#"{"Frames": [[0.03, 1, 2]]}"#).expect_err("short");
+    assert_eq!(err, "frame 0 has 3 values, expected 44");
 }

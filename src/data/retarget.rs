@@ -150,6 +150,9 @@ pub fn retarget_native(clip: &SourceClip, rig: &RigMap) -> Result<Motion, Retarg
             };
             local[j] = quat_normalize(quat_mul(quat_conj(parent_g), gt[j]));
         }
+        for &(first, last) in rig.spread {
+            spread_chain(&mut local, first, last);
+        }
         motion.root.push(scale(p[root], root_scale));
         motion.rotations.push(local);
     }
@@ -210,4 +213,25 @@ fn make_plans(src: &[Option<usize>; NUM_JOINTS], rest_p: &[Vec3]) -> [Plan; NUM_
         };
     }
     plans
+}
+
+/// Replace the local rotations on the SMPL chain `first..=last` (along parents) by equal
+/// shares of their product, so the chain bends evenly and its end keeps its global rotation.
+fn spread_chain(local: &mut [Quat; NUM_JOINTS], first: usize, last: usize) {
+    let mut chain = vec![last];
+    while let Some(&j) = chain.last() {
+        if j == first {
+            break;
+        }
+        match smpl::parent(j) {
+            Some(p) => chain.push(p),
+            None => return,
+        }
+    }
+    chain.reverse();
+    let total = chain.iter().fold(QUAT_IDENTITY, |acc, &j| quat_mul(acc, local[j]));
+    let share = slerp(QUAT_IDENTITY, total, 1.0 / chain.len() as f32);
+    for j in chain {
+        local[j] = share;
+    }
 }

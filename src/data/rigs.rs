@@ -17,6 +17,9 @@ pub struct RigMap {
     pub up: UpAxis,
     /// Leading frames to drop (cgspeed CMU files open with a T-pose frame).
     pub skip_frames: usize,
+    /// Chains `(first, last)` of SMPL joints whose combined local rotation is spread evenly
+    /// over the chain (one source joint standing for several SMPL spine joints).
+    pub spread: &'static [(usize, usize)],
     pub joints: &'static [(usize, &'static str)],
 }
 
@@ -26,6 +29,7 @@ pub const CMU: RigMap = RigMap {
     scale: 0.0254 / 0.45,
     up: UpAxis::Y,
     skip_frames: 1,
+    spread: &[],
     joints: &[
         (0, "Hips"),
         (1, "LeftUpLeg"),
@@ -60,6 +64,7 @@ pub const LAFAN1: RigMap = RigMap {
     scale: 0.01,
     up: UpAxis::Y,
     skip_frames: 0,
+    spread: &[],
     joints: &[
         (0, "Hips"),
         (1, "LeftUpLeg"),
@@ -92,6 +97,7 @@ pub const BOXING: RigMap = RigMap {
     scale: 0.01,
     up: UpAxis::Y,
     skip_frames: 0,
+    spread: &[(6, 9)],
     joints: &[
         (0, "Hips"),
         (1, "LeftHip"),
@@ -123,6 +129,7 @@ pub const MOCAPBANK: RigMap = RigMap {
     scale: 0.01,
     up: UpAxis::Y,
     skip_frames: 0,
+    spread: &[],
     joints: &[
         (0, "Hips"),
         (1, "LeftHip"),
@@ -154,6 +161,7 @@ pub const FREEMOCAP: RigMap = RigMap {
     scale: 1.0,
     up: UpAxis::Y,
     skip_frames: 0,
+    spread: &[],
     joints: &[
         (0, "pelvis"),
         (1, "thigh.L"),
@@ -179,8 +187,37 @@ pub const FREEMOCAP: RigMap = RigMap {
     ],
 };
 
+/// DeepMimic humanoid (pybullet_data), metres: the one chest rotation is spread over
+/// spine1..spine3; no collars (local identity); toes and wrists are fixed joints.
+pub const DEEPMIMIC: RigMap = RigMap {
+    name: "deepmimic",
+    scale: 1.0,
+    up: UpAxis::Y,
+    skip_frames: 0,
+    spread: &[(3, 9)],
+    joints: &[
+        (0, "root"),
+        (1, "left_hip"),
+        (2, "right_hip"),
+        (4, "left_knee"),
+        (5, "right_knee"),
+        (7, "left_ankle"),
+        (8, "right_ankle"),
+        (9, "chest"),
+        (10, "left_toe"),
+        (11, "right_toe"),
+        (12, "neck"),
+        (16, "left_shoulder"),
+        (17, "right_shoulder"),
+        (18, "left_elbow"),
+        (19, "right_elbow"),
+        (20, "left_wrist"),
+        (21, "right_wrist"),
+    ],
+};
+
 /// All known rigs.
-pub const RIGS: [&RigMap; 5] = [&CMU, &LAFAN1, &BOXING, &MOCAPBANK, &FREEMOCAP];
+pub const RIGS: [&RigMap; 6] = [&CMU, &LAFAN1, &BOXING, &MOCAPBANK, &FREEMOCAP, &DEEPMIMIC];
 
 /// A rig by name.
 pub fn rig(name: &str) -> Option<&'static RigMap> {
