@@ -255,3 +255,39 @@ fn deepmimic_clips_retarget() {
     let err = mocapd::data::deepmimic::parse(r#"{"Frames": [[0.03, 1, 2]]}"#).expect_err("short");
     assert_eq!(err, "frame 0 has 3 values, expected 44");
 }
+
+#[test]
+fn features_canonical_mirror_speed_windows() {
+    use mocapd::data::features::*;
+    use mocapd::skeleton::rotation::{dot, sixd_to_quat};
+    let m = canonicalize(&retargeted("01_01.bvh", &rigs::CMU)).expect("canonical");
+    let p0 = m.positions(0).expect("frame 0");
+    assert!(m.root[0][0].abs() < 1e-5 && m.root[0][2].abs() < 1e-5);
+    assert!(dot(facing(&p0), [0.0, 0.0, 1.0]) > 0.9999);
+    let feats = features(&m);
+    assert_eq!(feats.len(), m.len());
+    assert_eq!(FEATURE_DIM, 151);
+    for (f, v) in feats.iter().enumerate().step_by(50) {
+        for j in 0..NUM_JOINTS {
+            let six: [f32; 6] = std::array::from_fn(|k| v[j * 6 + k]);
+            assert!(quat_angle(sixd_to_quat(&six), m.rotations[f][j]) < 1e-3);
+        }
+        assert_eq!(&v[148..151], &m.root[f]);
+    }
+    let planted = feats.iter().filter(|v| v[144..148].iter().any(|c| *c > 0.5)).count();
+    assert!(planted > m.len() / 2, "only {planted} of {} frames have a planted foot", m.len());
+    // Mirroring twice is the identity; once, it reflects X and swaps sides (within the
+    // asymmetry of the SMPL rest table).
+    let mm = mirror(&m);
+    assert_eq!(mirror(&mm), m);
+    let (a, b) = (m.positions(100).expect("f"), mm.positions(100).expect("f"));
+    for &(l, r) in &smpl::LEFT_RIGHT {
+        let reflected = [-a[l][0], a[l][1], a[l][2]];
+        assert!(norm(sub(b[r], reflected)) < 0.05, "joint {l}");
+    }
+    let fast = change_speed(&m, 2.0).expect("speed");
+    assert_eq!(fast.len(), (m.len() - 1) / 2 + 1);
+    let w = windows(&m, 150, 75);
+    assert_eq!(w.len(), (m.len() - 150) / 75 + 1);
+    assert!(w.iter().all(|c| c.len() == 150));
+}

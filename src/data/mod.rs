@@ -1,12 +1,14 @@
 //! Motion data: BVH reading and writing ([`bvh`], [`bvh_write`]), pinned registry downloads
 //! ([`fetch`]), SMPL-24 clips ([`motion`]), retargeting onto SMPL-24 ([`retarget`], name tables
-//! in [`rigs`]), DeepMimic JSON clips ([`deepmimic`]) and pinhole cameras ([`camera`]).
+//! in [`rigs`]), DeepMimic JSON clips ([`deepmimic`]), training-target features
+//! ([`features`]) and pinhole cameras ([`camera`]).
 
 pub mod bvh;
 mod bvh_parse;
 pub mod bvh_write;
 pub mod camera;
 pub mod deepmimic;
+pub mod features;
 pub mod fetch;
 pub mod motion;
 pub mod retarget;
