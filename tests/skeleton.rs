@@ -157,3 +157,38 @@ fn pinhole_projects_known_point() {
     assert!((p[1] - (360.0 - 200.0)).abs() < 1e-2, "{p:?}");
     assert!(cam.project([0.0, 1.0, 4.0]).is_none(), "behind the camera");
 }
+
+#[test]
+fn virtual_cameras_and_2d_noise() {
+    use mocapd::data::synth2d::*;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let root = [0.0, 0.95, 0.0];
+    let coco = coco_from_pose(&[QUAT_IDENTITY; NUM_JOINTS], root);
+    let (mut sq, mut n, mut dropped) = (0.0f64, 0usize, 0usize);
+    for _ in 0..200 {
+        let cam = random_camera(&mut rng, root);
+        // The (jittered) target is near the image centre; the whole body is in front.
+        let c = cam.project(root).expect("in front");
+        assert!((c[0] - IMAGE_W / 2.0).abs() < 200.0 && (c[1] - IMAGE_H / 2.0).abs() < 200.0);
+        let clean = keypoints_2d(&cam, &coco, &NoiseModel::none(), &mut rng);
+        for (k, p) in clean.iter().zip(coco.iter()) {
+            let e = cam.project(*p).expect("in front");
+            assert_eq!([k[0], k[1], k[2]], [e[0], e[1], 1.0]);
+        }
+        let noise = NoiseModel { sigma: 0.01, dropout: 0.1, swap: 0.0, outlier: 0.0 };
+        let noisy = keypoints_2d(&cam, &coco, &noise, &mut rng);
+        let height = clean.iter().map(|k| k[1]).fold(f32::MIN, f32::max) - clean.iter().map(|k| k[1]).fold(f32::MAX, f32::min);
+        for (a, b) in noisy.iter().zip(clean.iter()) {
+            if a[2] == 0.0 {
+                dropped += 1;
+            } else {
+                sq += (((a[0] - b[0]) / height).powi(2) + ((a[1] - b[1]) / height).powi(2)) as f64;
+                n += 2;
+            }
+        }
+    }
+    let sigma = (sq / n as f64).sqrt();
+    assert!((sigma - 0.01).abs() < 0.001, "sigma {sigma}");
+    let rate = dropped as f32 / (200.0 * 17.0);
+    assert!((rate - 0.1).abs() < 0.03, "dropout {rate}");
+}

@@ -1,7 +1,7 @@
 //! Motion data: BVH reading and writing ([`bvh`], [`bvh_write`]), pinned registry downloads
 //! ([`fetch`]), SMPL-24 clips ([`motion`]), retargeting onto SMPL-24 ([`retarget`], name tables
 //! in [`rigs`]), DeepMimic JSON clips ([`deepmimic`]), training-target features
-//! ([`features`]) and pinhole cameras ([`camera`]).
+//! ([`features`]), pinhole cameras ([`camera`]) and noisy 2D keypoints ([`synth2d`]).
 
 pub mod bvh;
 mod bvh_parse;
@@ -13,3 +13,4 @@ pub mod fetch;
 pub mod motion;
 pub mod retarget;
 pub mod rigs;
+pub mod synth2d;
