@@ -14,3 +14,10 @@ pub mod motion;
 pub mod retarget;
 pub mod rigs;
 pub mod synth2d;
+pub mod build;
+pub mod cond2d;
+pub mod error;
+pub mod procedural;
+pub mod sources;
+
+pub use error::DataError;
