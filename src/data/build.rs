@@ -237,7 +237,7 @@ impl std::fmt::Display for BuildReport {
 }
 
 /// The target layout, for the manifest.
-pub const TARGET_LAYOUT: &str = "per frame: [0..144) 24 SMPL joints x 6D local rotation (first two columns of the rotation matrix, row-major pairs as data::skeleton::rotation::mat_to_6d); [144..148) foot contacts 0/1 (left ankle, left foot, right ankle, right foot); [148..151) pelvis position, metres, canonical frame (first frame faces +Z, root over the origin, feet on the floor)";
+pub const TARGET_LAYOUT: &str = "per frame: [0..144) 24 SMPL joints x 6D local rotation (first two columns of the rotation matrix: c0x c0y c0z c1x c1y c1z, as skeleton::rotation::mat_to_6d); [144..148) foot contacts 0/1 (left ankle, left foot, right ankle, right foot); [148..151) pelvis position, metres, canonical frame (first frame faces +Z, root over the origin, feet on the floor)";
 
 const POSE2D_DOC: &str = "COCO-17 (u, v, score) from a moving virtual camera with detector noise, image y down; per 150-frame window: keypoints with score < 0.2 -> (0,0,0); others ((u-cx)/s, (v-cy)/s, score) with (cx, cy) the frame's COCO hip midpoint (11,12; interpolated from the nearest frames when a hip is missing) and s the window's median torso length |mid(5,6) - mid(11,12)| in pixels (fallback 0.35 x median bbox side); see mocapd::data::cond2d::normalize_sequence";
 

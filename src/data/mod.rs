@@ -21,3 +21,4 @@ pub mod procedural;
 pub mod sources;
 
 pub use error::DataError;
+pub mod stats;
