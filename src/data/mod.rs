@@ -22,3 +22,4 @@ pub mod sources;
 
 pub use error::DataError;
 pub mod stats;
+pub mod preview;
