@@ -186,3 +186,16 @@ fn bad_input_gives_clear_errors() {
     let e = build(&BuildOptions { cameras: 0, ..opts }).expect_err("bad options");
     assert_eq!(e.to_string(), "invalid option: cameras must be at least 1");
 }
+
+#[test]
+fn preview_writes_a_small_png() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("p.png");
+    let o = mocapd::data::preview::PreviewOptions { clip: "deepmimic/walk".into(), raw_dir: raw_dir(), out: out.clone(), frames: 4, ..Default::default() };
+    let rep = mocapd::data::preview::preview(&o).expect("preview");
+    assert_eq!(rep.frames_shown.len(), 4);
+    assert!(rep.bytes > 1000 && rep.bytes < 300_000, "{} bytes", rep.bytes);
+    assert_eq!(&std::fs::read(&out).expect("png")[1..4], b"PNG");
+    let e = mocapd::data::preview::preview(&mocapd::data::preview::PreviewOptions { clip: "nope".into(), ..o }).expect_err("unknown");
+    assert!(e.to_string().contains("neither a motion file nor a fetched source"), "{e}");
+}

@@ -388,8 +388,20 @@ fn plan(o: &BuildOptions, pb_show: bool) -> Result<Vec<PlannedTake>, DataError> 
     let mut mixes = Vec::new();
     if train_real.len() >= 2 {
         for i in 0..o.mixed_takes {
-            let a = train_real[rng.random_range(0..train_real.len())];
-            let mut b = train_real[rng.random_range(0..train_real.len())];
+            // Weighted by length, so long takes are mixed as often as their minutes deserve.
+            let total: usize = train_real.iter().map(|&i| real[i].motion.len()).sum();
+            let mut pick = |rng: &mut StdRng| {
+                let mut r = rng.random_range(0..total.max(1));
+                for &i in &train_real {
+                    if r < real[i].motion.len() {
+                        return i;
+                    }
+                    r -= real[i].motion.len();
+                }
+                train_real[0]
+            };
+            let a = pick(&mut rng);
+            let mut b = pick(&mut rng);
             if a == b {
                 b = train_real[(train_real.iter().position(|&x| x == a).unwrap_or(0) + 1) % train_real.len()];
             }
