@@ -1,0 +1,46 @@
+//! [`DataError`]: why building, previewing or summarising a data set failed.
+
+use std::path::PathBuf;
+
+/// Why a data-set operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Bvh(#[from] super::bvh::BvhError),
+    #[error(transparent)]
+    DeepMimic(#[from] super::deepmimic::DeepMimicError),
+    #[error("take `{take}`: {source}")]
+    Retarget { take: String, source: super::retarget::RetargetError },
+    #[error("take `{take}`: {source}")]
+    Motion { take: String, source: super::motion::MotionError },
+    #[error("take `{take}` is empty (no frames)")]
+    EmptyClip { take: String },
+    #[error("take `{take}` is too short: {frames} frames, a clip needs {needed}")]
+    TooShort { take: String, frames: usize, needed: usize },
+    #[error("take `{take}` has a NaN or infinite value at frame {frame}")]
+    NonFinite { take: String, frame: usize },
+    #[error("{path}: no known rig matches its joint names (known: cmu, lafan1, boxing, mocapbank, freemocap); pass a rig name")]
+    UnknownRig { path: PathBuf },
+    #[error("unknown rig `{0}` (known: cmu, lafan1, boxing, mocapbank, freemocap, deepmimic)")]
+    BadRigName(String),
+    #[error("`{name}` is neither a motion file nor a fetched source (sources: {known}); run `mocapd data fetch` first?")]
+    UnknownSource { name: String, known: String },
+    #[error("no motion takes found under {dir}; run `mocapd data fetch` first, or raise the procedural minutes")]
+    NoTakes { dir: PathBuf },
+    #[error("invalid option: {0}")]
+    BadOptions(String),
+    #[error("safetensors: {0}")]
+    Tensor(#[from] candle_core::Error),
+    #[error("{path}: {source}")]
+    Json { path: PathBuf, source: serde_json::Error },
+    #[error("{path}: {reason}")]
+    BadDataset { path: PathBuf, reason: String },
+    #[error("opencv: {0}")]
+    OpenCv(#[from] opencv::Error),
+}
+
+pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
+    move |source| DataError::Io { path: path.to_path_buf(), source }
+}

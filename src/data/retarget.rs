@@ -1,0 +1,237 @@
+//! Retargeting a source skeleton (BVH or any tree of local rotations) onto SMPL-24 by joint
+//! names ([`super::rigs`]): unit and up-axis conversion, facing alignment (source rest faces
+//! +Z, left = +X), per-joint rest alignment (the rotation taking each SMPL rest bone direction
+//! onto the source's), swing correction from the source's world bone vectors, resampling to
+//! 30 fps and floor alignment. The result uses SMPL rest offsets, so bone lengths are SMPL's.
+
+use super::bvh::Bvh;
+use super::motion::{Motion, MotionError};
+use super::rigs::{RigMap, UpAxis};
+use crate::skeleton::fk::forward_kinematics;
+use crate::skeleton::rotation::*;
+use crate::skeleton::smpl::{self, main_child, NUM_JOINTS, REST_JOINTS};
+
+/// Output frame rate of [`retarget`].
+pub const TARGET_FPS: f32 = 30.0;
+
+/// Why a clip could not be retargeted.
+#[derive(Debug, thiserror::Error)]
+pub enum RetargetError {
+    #[error("retarget map `{rig}` names joint `{joint}`, which the source skeleton does not have")]
+    UnknownJoint { rig: &'static str, joint: &'static str },
+    #[error("retarget map `{rig}` does not map the SMPL pelvis")]
+    NoRoot { rig: &'static str },
+    #[error("empty clip: the source has no frames")]
+    EmptyClip,
+    #[error("source frame {frame} has {found} joints, the skeleton has {expected}")]
+    FrameShape { frame: usize, expected: usize, found: usize },
+    #[error(transparent)]
+    Motion(#[from] MotionError),
+}
+
+/// A source clip: a joint tree with rest offsets and local pose per frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceClip {
+    pub names: Vec<String>,
+    pub parents: Vec<Option<usize>>,
+    pub rest: Vec<Vec3>,
+    pub fps: f32,
+    /// Per frame: local translations and local rotations of every joint.
+    pub frames: Vec<(Vec<Vec3>, Vec<Quat>)>,
+}
+
+impl SourceClip {
+    /// From a BVH; each End Site becomes a joint named `<joint>/End`.
+    pub fn from_bvh(bvh: &Bvh) -> SourceClip {
+        let mut names: Vec<String> = bvh.joints.iter().map(|j| j.name.clone()).collect();
+        let mut parents = bvh.parents();
+        let mut rest = bvh.rest_offsets();
+        let ends: Vec<(usize, Vec3)> =
+            bvh.joints.iter().enumerate().filter_map(|(i, j)| j.end_site.map(|e| (i, e))).collect();
+        for (i, e) in &ends {
+            names.push(format!("{}/End", bvh.joints[*i].name));
+            parents.push(Some(*i));
+            rest.push(*e);
+        }
+        let frames = (0..bvh.frames.len())
+            .filter_map(|f| bvh.local_pose(f))
+            .map(|(mut t, mut r)| {
+                t.extend(ends.iter().map(|(_, e)| *e));
+                r.extend(ends.iter().map(|_| QUAT_IDENTITY));
+                (t, r)
+            })
+            .collect();
+        SourceClip { names, parents, rest, fps: bvh.fps() as f32, frames }
+    }
+}
+
+/// How one SMPL joint gets its global rotation.
+#[derive(Debug, Clone, Copy)]
+enum Plan {
+    /// No source joint: local identity.
+    Unmapped,
+    /// Rotation fully from two source directions (pelvis, spine3).
+    Frame { src: usize, child: usize, left: usize, right: usize, dt_p: Vec3, dt_s: Vec3 },
+    /// Source global times rest alignment, then swung onto the source bone vector.
+    Bone { src: usize, child: usize, dt: Vec3, align: Quat },
+    /// A leaf: source global times the nearest ancestor's rest alignment.
+    Leaf { src: usize, align: Quat },
+}
+
+/// Retarget a BVH clip with `rig`, resampled to 30 fps, feet on the floor.
+pub fn retarget_bvh(bvh: &Bvh, rig: &RigMap) -> Result<Motion, RetargetError> {
+    retarget(&SourceClip::from_bvh(bvh), rig)
+}
+
+/// Retarget a source clip with `rig`, resampled to 30 fps, feet on the floor.
+pub fn retarget(clip: &SourceClip, rig: &RigMap) -> Result<Motion, RetargetError> {
+    let mut motion = retarget_native(clip, rig)?.resample(TARGET_FPS)?;
+    motion.make_continuous();
+    motion.align_floor();
+    Ok(motion)
+}
+
+/// Retarget at the source frame rate, without floor alignment.
+pub fn retarget_native(clip: &SourceClip, rig: &RigMap) -> Result<Motion, RetargetError> {
+    let mut src: [Option<usize>; NUM_JOINTS] = [None; NUM_JOINTS];
+    for &(j, name) in rig.joints {
+        let i = clip.names.iter().position(|n| n == name);
+        src[j] = Some(i.ok_or(RetargetError::UnknownJoint { rig: rig.name, joint: name })?);
+    }
+    let root = src[0].ok_or(RetargetError::NoRoot { rig: rig.name })?;
+    if clip.frames.len() <= rig.skip_frames {
+        return Err(RetargetError::EmptyClip);
+    }
+    let n = clip.names.len();
+    let up_fix = match rig.up {
+        UpAxis::Y => QUAT_IDENTITY,
+        UpAxis::Z => axis_angle_to_quat([-std::f32::consts::FRAC_PI_2, 0.0, 0.0]),
+    };
+    let rest_raw = forward_kinematics(&clip.parents, &clip.rest, &vec![QUAT_IDENTITY; n], [0.0; 3]).positions;
+    let up_rest: Vec<Vec3> = rest_raw.iter().map(|p| scale(quat_rotate(up_fix, *p), rig.scale)).collect();
+    let pair = |a: usize, b: usize| Some(sub(up_rest[src[a]?], up_rest[src[b]?]));
+    let left = pair(1, 2).or_else(|| pair(16, 17)).unwrap_or([1.0, 0.0, 0.0]);
+    let facing = quat_from_frames([0.0, 1.0, 0.0], [left[0], 0.0, left[2]], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]);
+    let world = quat_mul(facing, up_fix);
+    let rest_p: Vec<Vec3> = up_rest.iter().map(|p| quat_rotate(facing, *p)).collect();
+    let plans = make_plans(&src, &rest_p);
+    let leg = |p: &dyn Fn(usize) -> Option<Vec3>| -> Option<f32> {
+        let (h, k, a) = (p(1)?, p(4)?, p(7)?);
+        Some(norm(sub(h, k)) + norm(sub(k, a)))
+    };
+    let smpl_leg = leg(&|j| Some(REST_JOINTS[j]));
+    let src_leg = leg(&|j| src[j].map(|i| rest_p[i]));
+    let root_scale = match (smpl_leg, src_leg) {
+        (Some(a), Some(b)) if b > 1e-4 => a / b,
+        _ => 1.0,
+    };
+    let mut motion = Motion { fps: clip.fps, root: Vec::new(), rotations: Vec::new() };
+    for (f, (trans, rots)) in clip.frames.iter().enumerate().skip(rig.skip_frames) {
+        if trans.len() != n || rots.len() != n {
+            return Err(RetargetError::FrameShape { frame: f, expected: n, found: trans.len().min(rots.len()) });
+        }
+        let posed = forward_kinematics(&clip.parents, trans, rots, trans[0]);
+        let p: Vec<Vec3> = posed.positions.iter().map(|x| quat_rotate(world, scale(*x, rig.scale))).collect();
+        let g: Vec<Quat> = posed.global.iter().map(|q| quat_mul(quat_mul(world, *q), quat_conj(world))).collect();
+        let mut gt = [QUAT_IDENTITY; NUM_JOINTS];
+        let mut local = [QUAT_IDENTITY; NUM_JOINTS];
+        for j in 0..NUM_JOINTS {
+            let parent_g = smpl::parent(j).map_or(QUAT_IDENTITY, |pj| gt[pj]);
+            gt[j] = match plans[j] {
+                Plan::Unmapped => parent_g,
+                Plan::Frame { src, child, left, right, dt_p, dt_s } => {
+                    quat_from_frames(dt_p, dt_s, sub(p[child], p[src]), sub(p[left], p[right]))
+                }
+                Plan::Bone { src, child, dt, align } => {
+                    let g0 = quat_mul(g[src], align);
+                    quat_mul(quat_between(quat_rotate(g0, dt), sub(p[child], p[src])), g0)
+                }
+                Plan::Leaf { src, align } => quat_mul(g[src], align),
+            };
+            local[j] = quat_normalize(quat_mul(quat_conj(parent_g), gt[j]));
+        }
+        for &(first, last) in rig.spread {
+            spread_chain(&mut local, first, last);
+        }
+        motion.root.push(scale(p[root], root_scale));
+        motion.rotations.push(local);
+    }
+    motion.make_continuous();
+    Ok(motion)
+}
+
+/// The first mapped SMPL descendant (along main children) whose source joint is not at the
+/// same rest position as `j`'s.
+fn bone_child(j: usize, src: &[Option<usize>; NUM_JOINTS], rest_p: &[Vec3]) -> Option<(usize, usize)> {
+    let sj = src[j]?;
+    let mut c = main_child(j);
+    while let Some(cj) = c {
+        if let Some(sc) = src[cj] {
+            if norm(sub(rest_p[sc], rest_p[sj])) > 1e-3 {
+                return Some((cj, sc));
+            }
+        }
+        c = main_child(cj);
+    }
+    None
+}
+
+fn make_plans(src: &[Option<usize>; NUM_JOINTS], rest_p: &[Vec3]) -> [Plan; NUM_JOINTS] {
+    let mut plans = [Plan::Unmapped; NUM_JOINTS];
+    let mut aligns = [QUAT_IDENTITY; NUM_JOINTS];
+    for j in 0..NUM_JOINTS {
+        let inherited = smpl::parent(j).map_or(QUAT_IDENTITY, |p| aligns[p]);
+        let Some(sj) = src[j] else {
+            aligns[j] = inherited;
+            continue;
+        };
+        let sides = match j {
+            0 => Some((1, 2)),
+            9 => Some((16, 17)),
+            _ => None,
+        };
+        let child = bone_child(j, src, rest_p);
+        let side_src = sides.and_then(|(l, r)| Some((l, r, src[l]?, src[r]?)));
+        plans[j] = match (child, side_src) {
+            (Some((cj, sc)), Some((l, r, sl, sr))) => {
+                let dt_p = sub(REST_JOINTS[cj], REST_JOINTS[j]);
+                let dt_s = sub(REST_JOINTS[l], REST_JOINTS[r]);
+                let ds_p = sub(rest_p[sc], rest_p[sj]);
+                let ds_s = sub(rest_p[sl], rest_p[sr]);
+                aligns[j] = quat_from_frames(dt_p, dt_s, ds_p, ds_s);
+                Plan::Frame { src: sj, child: sc, left: sl, right: sr, dt_p, dt_s }
+            }
+            (Some((cj, sc)), None) => {
+                let dt = sub(REST_JOINTS[cj], REST_JOINTS[j]);
+                aligns[j] = quat_between(dt, sub(rest_p[sc], rest_p[sj]));
+                Plan::Bone { src: sj, child: sc, dt, align: aligns[j] }
+            }
+            (None, _) => {
+                aligns[j] = inherited;
+                Plan::Leaf { src: sj, align: inherited }
+            }
+        };
+    }
+    plans
+}
+
+/// Replace the local rotations on the SMPL chain `first..=last` (along parents) by equal
+/// shares of their product, so the chain bends evenly and its end keeps its global rotation.
+fn spread_chain(local: &mut [Quat; NUM_JOINTS], first: usize, last: usize) {
+    let mut chain = vec![last];
+    while let Some(&j) = chain.last() {
+        if j == first {
+            break;
+        }
+        match smpl::parent(j) {
+            Some(p) => chain.push(p),
+            None => return,
+        }
+    }
+    chain.reverse();
+    let total = chain.iter().fold(QUAT_IDENTITY, |acc, &j| quat_mul(acc, local[j]));
+    let share = slerp(QUAT_IDENTITY, total, 1.0 / chain.len() as f32);
+    for j in chain {
+        local[j] = share;
+    }
+}

@@ -1,0 +1,81 @@
+//! COCO-17 keypoints (the 2D detector's layout) placed from a posed SMPL-24 skeleton.
+//!
+//! Limbs copy SMPL joints. COCO hips are not SMPL hips: they sit lower and wider, so they hang
+//! off the pelvis with fixed offsets in the pelvis frame. Nose, eyes and ears hang off the head
+//! joint with fixed offsets in the head frame. Offsets are in metres, in the rest frame
+//! (subject faces +Z, left = +X), chosen by hand for the SMPL mean shape.
+
+use super::fk::smpl_fk_posed;
+use super::rotation::{add, quat_rotate, Quat, Vec3};
+use super::smpl::NUM_JOINTS;
+
+/// Number of COCO keypoints.
+pub const NUM_COCO: usize = 17;
+
+/// COCO-17 keypoint names, in detector order.
+pub const COCO_NAMES: [&str; NUM_COCO] = [
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+];
+
+/// Where each COCO keypoint comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CocoSource {
+    /// Copy an SMPL joint's position.
+    Joint(usize),
+    /// An SMPL joint's position plus an offset rotated by that joint's global rotation.
+    Offset(usize, Vec3),
+}
+
+const PELVIS: usize = 0;
+const HEAD: usize = 15;
+
+/// The COCO-17 table.
+pub const COCO_FROM_SMPL: [CocoSource; NUM_COCO] = [
+    CocoSource::Offset(HEAD, [0.0, 0.005, 0.105]),
+    CocoSource::Offset(HEAD, [0.032, 0.03, 0.085]),
+    CocoSource::Offset(HEAD, [-0.032, 0.03, 0.085]),
+    CocoSource::Offset(HEAD, [0.075, 0.015, -0.005]),
+    CocoSource::Offset(HEAD, [-0.075, 0.015, -0.005]),
+    CocoSource::Joint(16),
+    CocoSource::Joint(17),
+    CocoSource::Joint(18),
+    CocoSource::Joint(19),
+    CocoSource::Joint(20),
+    CocoSource::Joint(21),
+    CocoSource::Offset(PELVIS, [0.105, -0.115, 0.0]),
+    CocoSource::Offset(PELVIS, [-0.105, -0.115, 0.0]),
+    CocoSource::Joint(4),
+    CocoSource::Joint(5),
+    CocoSource::Joint(7),
+    CocoSource::Joint(8),
+];
+
+/// COCO-17 keypoints from SMPL global rotations and joint positions.
+pub fn coco_from_joints(global: &[Quat; NUM_JOINTS], positions: &[Vec3; NUM_JOINTS]) -> [Vec3; NUM_COCO] {
+    COCO_FROM_SMPL.map(|src| match src {
+        CocoSource::Joint(j) => positions[j],
+        CocoSource::Offset(j, off) => add(positions[j], quat_rotate(global[j], off)),
+    })
+}
+
+/// COCO-17 keypoints from SMPL local rotations and the pelvis position (runs FK).
+pub fn coco_from_pose(local: &[Quat; NUM_JOINTS], root: Vec3) -> [Vec3; NUM_COCO] {
+    let (global, positions) = smpl_fk_posed(local, root);
+    coco_from_joints(&global, &positions)
+}
