@@ -92,18 +92,20 @@ impl PoseEstimator {
             return Err(PoseError::BadFrame(format!("frame {seq} is empty")));
         }
         let t = if t.is_finite() { t } else { seq as f64 / 30.0 };
-        let detections = match &mut self.model {
-            Model::Multi(m) => m.run(frame)?,
+        let (detections, region) = match &mut self.model {
+            Model::Multi(m) => (m.run(frame)?, None),
             Model::Single(m) => {
                 let crop = determine_crop_region(self.tracker.performer_keypoints(t).as_ref(), w, h);
                 self.last_crop = Some(crop);
                 let keypoints = m.run(frame, &crop)?;
-                single_detection(keypoints, self.settings.detection_threshold).into_iter().collect()
+                let det = single_detection(keypoints, self.settings.detection_threshold).into_iter().collect();
+                let full = crop.is_full_frame(w, h);
+                (det, (!full).then_some([crop.x0, crop.y0, crop.x0 + crop.size, crop.y0 + crop.size]))
             }
         };
         let people = {
             let _span = tracing::info_span!("pose.track").entered();
-            self.tracker.update(detections, t, w, h)
+            self.tracker.update_hinted(detections, t, w, h, region)
         };
         Ok(PoseFrame { frame: seq, t, width: w, height: h, people })
     }

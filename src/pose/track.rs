@@ -48,6 +48,8 @@ const MATCH_MIN_CONF: f32 = 0.2;
 const OKS_K: f32 = 0.1;
 /// Minimum combined similarity (0.5 IoU + 0.5 OKS) to match a detection to a track.
 const MATCH_GATE: f32 = 0.15;
+/// The performer's track is held this many times the normal track timeout.
+pub const PERFORMER_HOLD: f64 = 2.5;
 
 #[derive(Debug, Clone)]
 struct Track {
@@ -57,13 +59,14 @@ struct Track {
     /// Box centre velocity in pixels per second.
     vel: [f32; 2],
     last_t: f64,
+    born_t: f64,
     hits: u32,
     area_ema: f32,
 }
 
 impl Track {
     fn shift(&self, t: f64) -> [f32; 2] {
-        let dt = (t - self.last_t).clamp(0.0, 1.0) as f32;
+        let dt = (t - self.last_t).clamp(0.0, 0.3) as f32; // extrapolate at most 0.3 s
         [self.vel[0] * dt, self.vel[1] * dt]
     }
     fn predicted_box(&self, t: f64) -> [f32; 4] {
@@ -141,6 +144,23 @@ impl Tracker {
     /// Matches `detections` (their `id` is ignored) at media time `t` in a `width` x `height` image.
     /// Returns the detections with track ids: the performer first when seen, the others by id.
     pub fn update(&mut self, detections: Vec<Person>, t: f64, width: u32, height: u32) -> Vec<Person> {
+        self.update_hinted(detections, t, width, height, None)
+    }
+
+    /// Like [`Tracker::update`]; `performer_region` (pixels) is where the performer is expected (the crop of a
+    /// single-person model): a detection centred there that matches no other track is the performer.
+    ///
+    /// While the performer is unseen its track is held `PERFORMER_HOLD` times longer than others, and a new
+    /// detection (one matching no live track) within a motion gate that widens with the time lost is taken
+    /// as the performer coming back: a jump or a spin that the model misses keeps the id.
+    pub fn update_hinted(
+        &mut self,
+        detections: Vec<Person>,
+        t: f64,
+        width: u32,
+        height: u32,
+        performer_region: Option<[f32; 4]>,
+    ) -> Vec<Person> {
         // Greedy matching on combined IoU + OKS similarity with the motion-predicted track.
         let mut pairs = Vec::new();
         for (ti, tr) in self.tracks.iter().enumerate() {
@@ -160,6 +180,9 @@ impl Tracker {
                 track_used[ti] = true;
                 det_track[di] = Some(ti);
             }
+        }
+        if let Some(merged) = self.reacquire_performer(&detections, &mut det_track, &track_used, t, performer_region) {
+            self.tracks[merged].last_t = f64::NEG_INFINITY; // its detection now belongs to the performer
         }
         let mut out = Vec::with_capacity(detections.len());
         for (mut d, m) in detections.into_iter().zip(det_track) {
@@ -188,6 +211,7 @@ impl Tracker {
                         keypoints: d.keypoints,
                         vel: [0.0; 2],
                         last_t: t,
+                        born_t: t,
                         hits: 1,
                         area_ema: area(&d.bbox),
                     });
@@ -196,8 +220,11 @@ impl Tracker {
             }
             out.push(d);
         }
-        let timeout = self.timeout_s;
-        self.tracks.retain(|tr| t - tr.last_t <= timeout && t >= tr.last_t - timeout);
+        let (timeout, perf) = (self.timeout_s, self.performer);
+        self.tracks.retain(|tr| {
+            let limit = if Some(tr.id) == perf { timeout * PERFORMER_HOLD } else { timeout };
+            t - tr.last_t <= limit && t >= tr.last_t - limit
+        });
         if self.performer.is_some_and(|p| !self.tracks.iter().any(|tr| tr.id == p)) {
             tracing::debug!(id = ?self.performer, "performer track lost");
             self.performer = None;
@@ -208,6 +235,41 @@ impl Tracker {
         let perf = self.performer;
         out.sort_by_key(|p| (Some(p.id) != perf, p.id));
         out
+    }
+
+    /// Gives the unseen performer's track a detection that is in `region` or within its motion gate and is
+    /// unmatched or matched to a track born (at most 3 frames ago) after the performer was last seen.
+    /// Returns the index of that young track, which the caller retires.
+    fn reacquire_performer(
+        &self,
+        dets: &[Person],
+        det_track: &mut [Option<usize>],
+        track_used: &[bool],
+        t: f64,
+        region: Option<[f32; 4]>,
+    ) -> Option<usize> {
+        let pi = self.tracks.iter().position(|tr| Some(tr.id) == self.performer)?;
+        if track_used[pi] {
+            return None;
+        }
+        let tr = &self.tracks[pi];
+        let pred = center(&tr.bbox);
+        let body = (tr.bbox[3] - tr.bbox[1]).max(tr.bbox[2] - tr.bbox[0]).max(1.0);
+        let lost_s = (t - tr.last_t).max(0.0) as f32;
+        let gate = body * (0.75 + 1.5 * lost_s);
+        let inside = |c: [f32; 2], r: &[f32; 4]| c[0] >= r[0] && c[0] <= r[2] && c[1] >= r[1] && c[1] <= r[3];
+        let mut best: Option<(f32, usize)> = None;
+        let young = |ti: usize| self.tracks[ti].born_t > tr.last_t && self.tracks[ti].hits <= 3;
+        for (di, d) in dets.iter().enumerate().filter(|(di, _)| det_track[*di].is_none_or(young)) {
+            let c = center(&d.bbox);
+            let dist = (c[0] - pred[0]).hypot(c[1] - pred[1]);
+            if (region.is_some_and(|r| inside(c, &r)) || dist <= gate) && best.is_none_or(|(bd, _)| dist < bd) {
+                best = Some((dist, di));
+            }
+        }
+        let (_, di) = best?;
+        let previous = det_track[di].replace(pi);
+        previous
     }
 
     /// Picks a performer among the people seen this frame.
