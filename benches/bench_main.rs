@@ -1,2 +1,5 @@
 //! Criterion benchmarks.
-fn main() {}
+mod pose;
+
+criterion::criterion_group!(benches, pose::benches);
+criterion::criterion_main!(benches);
