@@ -40,6 +40,64 @@ enum Command {
         #[arg(long)]
         performer: Option<String>,
     },
+    /// Motion data for training: fetch, build, preview, stats.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Download the pinned, licence-clean motion packages from Debian and PyPI (sha256-checked).
+    Fetch {
+        #[arg(long, default_value = "data/raw")]
+        dir: PathBuf,
+        /// Also fetch opt-in sources: `lafan1` (CC BY-NC-ND 4.0, never redistribute).
+        #[arg(long)]
+        include: Vec<String>,
+    },
+    /// Build the training set: 150-frame clips, 151-dim targets, paired noisy 2D keypoints.
+    Build {
+        #[arg(long, default_value = "data/raw")]
+        raw: PathBuf,
+        #[arg(long, default_value = "data/train")]
+        out: PathBuf,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Minutes of procedural motion added to the real takes.
+        #[arg(long)]
+        procedural_minutes: Option<f32>,
+        /// Virtual cameras per clip.
+        #[arg(long)]
+        cameras: Option<usize>,
+        /// Opt-in sources: `lafan1`.
+        #[arg(long)]
+        include: Vec<String>,
+    },
+    /// Draw a clip (BVH file, source name, take id or `procedural`) from three views plus its 2D projection.
+    Preview {
+        clip: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Rig of a BVH file (cmu, lafan1, boxing, mocapbank, freemocap); detected when omitted.
+        #[arg(long)]
+        rig: Option<String>,
+        #[arg(long, default_value = "data/raw")]
+        raw: PathBuf,
+    },
+    /// Minutes per source, clips, contact ratio and joint-angle ranges of a built set.
+    Stats {
+        #[arg(long, default_value = "data/train")]
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn lafan1(include: &[String]) -> anyhow::Result<bool> {
+    for name in include {
+        anyhow::ensure!(name == "lafan1", "--include {name}: the only opt-in source is lafan1");
+    }
+    Ok(!include.is_empty())
 }
 
 fn main() -> ExitCode {
@@ -82,5 +140,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Data(cmd) => data(cmd),
     }
+}
+
+fn data(cmd: DataCommand) -> anyhow::Result<()> {
+    use mocapd::data::{build::BuildOptions, preview::PreviewOptions};
+    match cmd {
+        DataCommand::Fetch { dir, include } => commands::data::fetch(&dir, lafan1(&include)?)?,
+        DataCommand::Build { raw, out, seed, procedural_minutes, cameras, include } => {
+            let mut o = BuildOptions { raw_dir: raw, out_dir: out, include_lafan1: lafan1(&include)?, ..Default::default() };
+            o.seed = seed.unwrap_or(o.seed);
+            o.procedural_minutes = procedural_minutes.unwrap_or(o.procedural_minutes);
+            o.cameras = cameras.unwrap_or(o.cameras);
+            commands::data::build(&o)?
+        }
+        DataCommand::Preview { clip, out, rig, raw } => {
+            commands::data::preview(&PreviewOptions { clip, out, rig, raw_dir: raw, ..Default::default() })?
+        }
+        DataCommand::Stats { dir, json } => commands::data::stats(&dir, json)?,
+    }
+    Ok(())
 }

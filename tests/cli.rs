@@ -40,8 +40,12 @@ fn keypoints_on_the_demo_video_with_preview() {
     assert_eq!((header.width, header.height), (1768, 994));
     assert!((header.fps - 30.0).abs() < 0.01);
     assert_eq!(frames.len(), 230, "every frame of the file gets a line");
-    let seen = frames.iter().filter(|f| !f.people.is_empty()).count();
-    assert!(seen >= 218, "performer seen in only {seen}/230 frames");
+    let seen = frames.iter().filter(|f| f.performer().is_some()).count();
+    // He is lost only in the back-flip against the sun (tests/pose.rs checks the tracking in detail).
+    assert!(seen >= 175, "performer seen in only {seen}/230 frames");
+    let ids: std::collections::BTreeSet<u32> = frames.iter().filter_map(|f| f.performer).collect();
+    assert_eq!(ids.len(), 1, "the performer changed identity: {ids:?}");
+    assert!(frames.iter().all(|f| f.performer().is_none() || f.people[0].id == f.performer.unwrap()));
     let png = opencv::imgcodecs::imread_def(png.to_str().unwrap()).unwrap();
     use opencv::prelude::MatTraitConst;
     assert!(png.cols() >= 4 * 480 && png.rows() > 0, "contact sheet is {}x{}", png.cols(), png.rows());

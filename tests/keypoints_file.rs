@@ -20,6 +20,7 @@ fn sample_frames() -> Vec<PoseFrame> {
             t: i as f64 / 30.0,
             width: 1768,
             height: 994,
+            performer: (i != 4).then_some(1),
             // Frame 2 has nobody; frame 3 has two people.
             people: match i {
                 2 => vec![],
@@ -110,7 +111,7 @@ fn writer_never_emits_nan() {
     let mut p = person(1, 1.0);
     p.keypoints[3] = Keypoint { x: f32::NAN, y: 1.0, c: 0.9 };
     p.score = f32::INFINITY;
-    let frame = PoseFrame { frame: 0, t: 0.0, width: 10, height: 10, people: vec![p] };
+    let frame = PoseFrame { frame: 0, t: 0.0, width: 10, height: 10, performer: Some(1), people: vec![p] };
     let mut w = KeypointWriter::create(&path, &Header::new(30.0, 10, 10, "x")).unwrap();
     w.write(&frame).unwrap();
     w.finish().unwrap();

@@ -35,7 +35,10 @@ enum Preview {
 }
 
 pub fn run(job: &KeypointsJob, settings: &Settings) -> Result<KeypointsSummary, Error> {
-    let spec: SourceSpec = job.input.parse()?;
+    let mut spec: SourceSpec = job.input.parse()?;
+    if let SourceSpec::ImageDir { fps, .. } = &mut spec {
+        *fps = settings.image_fps;
+    }
     if let SourceSpec::Keypoints(path) = &spec {
         return Err(Error::Usage(format!(
             "'{}' is already a keypoint file: give a video, camera, stream or image directory",
@@ -43,7 +46,7 @@ pub fn run(job: &KeypointsJob, settings: &Settings) -> Result<KeypointsSummary, 
         )));
     }
     let mut estimator = PoseEstimator::new(&settings.pose)?;
-    let source = source::open(spec, &settings.source)?;
+    let source = source::open(&spec, &settings.source)?;
     let info = source.info();
     let header = Header::new(info.fps, info.width, info.height, job.input.clone());
     let mut writer = KeypointWriter::create(&job.out, &header)?;
@@ -59,7 +62,7 @@ pub fn run(job: &KeypointsJob, settings: &Settings) -> Result<KeypointsSummary, 
         let pose = estimator.estimate(&frame.image, frame.seq, frame.t)?;
         writer.write(&pose)?;
         frames += 1;
-        with_performer += u64::from(!pose.people.is_empty());
+        with_performer += u64::from(pose.performer().is_some());
         match &mut preview {
             Some(Preview::Video(w)) => {
                 draw_pose(&mut frame.image, &pose, settings.pose.min_confidence)?;
@@ -80,7 +83,7 @@ pub fn run(job: &KeypointsJob, settings: &Settings) -> Result<KeypointsSummary, 
         Some(Preview::Video(mut w)) => w.release()?,
         None => {}
     }
-    let dropped = source.stats().dropped;
+    let dropped = source.stats().frames_dropped;
     Ok(KeypointsSummary { frames, frames_with_performer: with_performer, dropped, seconds: started.elapsed().as_secs_f64() })
 }
 
@@ -98,7 +101,7 @@ fn open_preview(path: &Path, fps: f64, width: u32, height: u32) -> Result<Previe
     }
     let fourcc = VideoWriter::fourcc('m', 'p', '4', 'v')?;
     let size = opencv::core::Size::new(width as i32, height as i32);
-    let writer = VideoWriter::new_def(&path.to_string_lossy(), fourcc, fps, size)?;
+    let writer = VideoWriter::new_def(path, fourcc, fps, size)?;
     if !writer.is_opened()? {
         return Err(Error::Usage(format!("cannot write preview video {}", path.display())));
     }

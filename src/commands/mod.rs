@@ -1,5 +1,6 @@
 //! CLI subcommands: each takes resolved settings and runs one job; `main.rs` only parses arguments.
 
+pub mod data;
 pub mod keypoints;
 
 use std::path::PathBuf;
@@ -15,6 +16,10 @@ pub enum Error {
     Pose(#[from] crate::pose::PoseError),
     #[error(transparent)]
     Record(#[from] crate::pose::record::RecordError),
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    #[error(transparent)]
+    Fetch(#[from] crate::data::fetch::FetchError),
     #[error("OpenCV: {0}")]
     OpenCv(#[from] opencv::Error),
     #[error("{0}")]

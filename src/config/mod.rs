@@ -31,6 +31,8 @@ pub enum ConfigError {
 pub struct Settings {
     /// The source to read when the command line names none.
     pub input: String,
+    /// Frame rate given to a directory of images.
+    pub image_fps: f64,
     pub source: SourceOptions,
     pub pose: PoseSettings,
 }
@@ -54,6 +56,11 @@ fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })
 }
 
+/// The user's value for `key` if given, else the default.
+fn pick<T>(user: Option<T>, default: Option<T>, key: &'static str) -> Result<T, ConfigError> {
+    user.or(default).ok_or_else(|| invalid(key, "missing from the built-in defaults"))
+}
+
 fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key, problem: problem.into() }
 }
@@ -69,7 +76,6 @@ fn seconds(key: &'static str, v: f64) -> Result<Duration, ConfigError> {
 /// Takes each key from `user`, else from `defaults`, and checks it.
 fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError> {
     let (d, u) = (defaults.source, user.source);
-    let pick = |a: Option<_>, b: Option<_>, key| a.or(b).ok_or_else(|| invalid(key, "missing from the defaults"));
     let input: String = pick(u.input, d.input, "source.input")?;
     let pacing = match pick(u.pacing, d.pacing, "source.pacing")?.as_str() {
         "native" => Pacing::Native,
@@ -92,13 +98,12 @@ fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError
     let timeout = seconds("source.timeout_s", pick(u.timeout_s, d.timeout_s, "source.timeout_s")?)?;
     let source = SourceOptions {
         pacing,
-        looping: pick(u.looping, d.looping, "source.loop")?,
+        loop_file: pick(u.looping, d.looping, "source.loop")?,
         queue_capacity: queue,
-        image_fps,
-        backoff_min,
-        backoff_max,
-        timeout,
-        ..SourceOptions::default()
+        reconnect_min: backoff_min,
+        reconnect_max: backoff_max,
+        network_timeout: timeout,
+        retry_first_open: false,
     };
 
     let (d, u) = (defaults.pose, user.pose);
@@ -121,6 +126,11 @@ fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError
     if multipose_size < 128 || multipose_size > 1024 || multipose_size % 32 != 0 {
         return Err(invalid("pose.multipose_size", format!("must be a multiple of 32 in 128..=1024, got {multipose_size}")));
     }
+    let detection_threshold: f32 = pick(u.detection_threshold, d.detection_threshold, "pose.detection_threshold")?;
+    if !(0.0..=1.0).contains(&detection_threshold) {
+        return Err(invalid("pose.detection_threshold", format!("must be in [0, 1], got {detection_threshold}")));
+    }
+    let track_timeout = seconds("pose.track_timeout_s", pick(u.track_timeout_s, d.track_timeout_s, "pose.track_timeout_s")?)?;
     let pose = PoseSettings {
         model_kind,
         model_path: path_or_none(u.model_path).or(path_or_none(d.model_path)),
@@ -129,6 +139,8 @@ fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError
         min_confidence,
         policy,
         multipose_size,
+        detection_threshold,
+        track_timeout_s: track_timeout.as_secs_f64(),
     };
-    Ok(Settings { input, source, pose })
+    Ok(Settings { input, image_fps, source, pose })
 }

@@ -37,4 +37,6 @@ pub struct RawPose {
     pub min_confidence: Option<f32>,
     pub performer: Option<String>,
     pub multipose_size: Option<u32>,
+    pub detection_threshold: Option<f32>,
+    pub track_timeout_s: Option<f64>,
 }

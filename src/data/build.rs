@@ -390,7 +390,7 @@ fn plan(o: &BuildOptions, pb_show: bool) -> Result<Vec<PlannedTake>, DataError> 
         for i in 0..o.mixed_takes {
             // Weighted by length, so long takes are mixed as often as their minutes deserve.
             let total: usize = train_real.iter().map(|&i| real[i].motion.len()).sum();
-            let mut pick = |rng: &mut StdRng| {
+            let pick = |rng: &mut StdRng| {
                 let mut r = rng.random_range(0..total.max(1));
                 for &i in &train_real {
                     if r < real[i].motion.len() {

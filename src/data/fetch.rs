@@ -169,6 +169,10 @@ pub fn member_path(dir: &Path, pkg: &Package, member: &str) -> PathBuf {
 
 /// Fetch one package (cached) and return its extracted files.
 pub fn fetch_package(dir: &Path, pkg: &Package) -> Result<Vec<FetchedFile>, FetchError> {
+    // One fetch at a time in this process (tests fetch from several threads); files appear by
+    // rename, so another process never sees a half-written one.
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let files: Vec<FetchedFile> = pkg
         .members
         .iter()
@@ -187,7 +191,7 @@ pub fn fetch_package(dir: &Path, pkg: &Package) -> Result<Vec<FetchedFile>, Fetc
     if actual != pkg.sha256 {
         return Err(FetchError::Checksum { path: archive, expected: pkg.sha256, actual });
     }
-    let tmp = dir.join(format!("tmp-{}", pkg.folder));
+    let tmp = dir.join(format!("tmp-{}-{}", pkg.folder, std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     mkdir(&tmp)?;
     extract(pkg, &archive, &tmp)?;
@@ -197,7 +201,9 @@ pub fn fetch_package(dir: &Path, pkg: &Package) -> Result<Vec<FetchedFile>, Fetc
         if !src.is_file() {
             return Err(FetchError::MissingMember { archive: archive.clone(), member: m.to_string() });
         }
-        std::fs::copy(&src, &f.path).map_err(|source| FetchError::Io { path: f.path.clone(), source })?;
+        let part = f.path.with_extension("part");
+        std::fs::copy(&src, &part).map_err(|source| FetchError::Io { path: part.clone(), source })?;
+        std::fs::rename(&part, &f.path).map_err(|source| FetchError::Io { path: f.path.clone(), source })?;
     }
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(files)

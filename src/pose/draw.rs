@@ -6,7 +6,7 @@ use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc};
 use std::path::Path;
 
-/// BGR colours: the performer (first person) in orange, others in cyan, doubtful joints grey.
+/// BGR colours: the performer in orange, others in cyan, doubtful joints grey.
 const PERFORMER: (f64, f64, f64) = (0.0, 140.0, 255.0);
 const OTHER: (f64, f64, f64) = (255.0, 200.0, 0.0);
 const DOUBTFUL: (f64, f64, f64) = (150.0, 150.0, 150.0);
@@ -24,8 +24,8 @@ fn pt(x: f32, y: f32) -> Point {
 pub fn draw_pose(image: &mut Mat, pose: &PoseFrame, min_confidence: f32) -> opencv::Result<()> {
     let scale = (image.cols().max(image.rows()) as f32 / 640.0).max(1.0);
     let thick = (2.0 * scale).round() as i32;
-    for (i, person) in pose.people.iter().enumerate() {
-        let colour = if i == 0 { PERFORMER } else { OTHER };
+    for person in &pose.people {
+        let colour = if Some(person.id) == pose.performer { PERFORMER } else { OTHER };
         draw_person(image, person, min_confidence, bgr(colour), thick)?;
     }
     Ok(())

@@ -107,7 +107,7 @@ impl PoseEstimator {
             let _span = tracing::info_span!("pose.track").entered();
             self.tracker.update_hinted(detections, t, w, h, region)
         };
-        Ok(PoseFrame { frame: seq, t, width: w, height: h, people })
+        Ok(PoseFrame { frame: seq, t, width: w, height: h, performer: self.tracker.performer(), people })
     }
 }
 

@@ -6,6 +6,8 @@
 //! {"frame":N,"t":SECONDS,"people":[{"id":K,"score":S,"bbox":[x0,y0,x1,y1],"keypoints":[[x,y,c], ...17]}]}
 //! ```
 //! Coordinates are image pixels, `c` is in [0, 1], and `people` is `[]` when nobody is seen.
+//! mocapd adds one optional key, `"performer":K` (after `t`), naming the track id of the person who
+//! drives the avatar; the performer is listed first whenever seen. Readers accept files without it.
 //! Floats are written in their shortest exact form, so a file round-trips bit for bit.
 
 use super::types::{Keypoint, Person, PersonRecord, PoseFrame, NUM_KEYPOINTS};
@@ -40,6 +42,9 @@ impl Header {
 struct FrameRecord {
     frame: u64,
     t: f64,
+    /// Optional addition to the format: the performer's track id (absent or null when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    performer: Option<u32>,
     people: Vec<PersonRecord>,
 }
 
@@ -75,7 +80,7 @@ impl KeypointWriter {
 
     pub fn write(&mut self, frame: &PoseFrame) -> Result<(), RecordError> {
         let people = frame.people.iter().map(to_record).collect();
-        self.line(&FrameRecord { frame: frame.frame, t: frame.t, people })
+        self.line(&FrameRecord { frame: frame.frame, t: frame.t, performer: frame.performer, people })
     }
 
     /// Flushes everything written so far.
@@ -152,7 +157,7 @@ impl KeypointReader {
             return Err("t is not a finite number".into());
         }
         let people = rec.people.into_iter().map(from_record).collect::<Result<_, _>>()?;
-        Ok(PoseFrame { frame: rec.frame, t: rec.t, width: self.header.width, height: self.header.height, people })
+        Ok(PoseFrame { frame: rec.frame, t: rec.t, width: self.header.width, height: self.header.height, performer: rec.performer, people })
     }
 }
 

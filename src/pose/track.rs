@@ -23,11 +23,12 @@ impl FromStr for PerformerPolicy {
             "largest" => Ok(Self::Largest),
             "central" | "most-central" | "most_central" => Ok(Self::MostCentral),
             _ => s
-                .strip_prefix("track:")
+                .strip_prefix("id:")
+                .or_else(|| s.strip_prefix("track:"))
                 .unwrap_or(&s)
                 .parse()
                 .map(Self::TrackId)
-                .map_err(|_| format!("unknown performer policy '{s}': expected largest, central or track:<id>")),
+                .map_err(|_| format!("unknown performer policy '{s}': expected largest, central or id:<track id>")),
         }
     }
 }
@@ -37,7 +38,7 @@ impl fmt::Display for PerformerPolicy {
         match self {
             Self::Largest => f.write_str("largest"),
             Self::MostCentral => f.write_str("central"),
-            Self::TrackId(id) => write!(f, "track:{id}"),
+            Self::TrackId(id) => write!(f, "id:{id}"),
         }
     }
 }
@@ -48,6 +49,8 @@ const MATCH_MIN_CONF: f32 = 0.2;
 const OKS_K: f32 = 0.1;
 /// Minimum combined similarity (0.5 IoU + 0.5 OKS) to match a detection to a track.
 const MATCH_GATE: f32 = 0.15;
+/// Largest plausible change of a track's box area between two matched detections.
+const MAX_AREA_CHANGE: f32 = 3.0;
 /// The performer's track is held this many times the normal track timeout.
 pub const PERFORMER_HOLD: f64 = 2.5;
 
@@ -166,6 +169,11 @@ impl Tracker {
         for (ti, tr) in self.tracks.iter().enumerate() {
             let pred = tr.predicted_box(t);
             for (di, d) in detections.iter().enumerate() {
+                // A person does not grow or shrink 3x between frames: such a box is a different or broken detection.
+                let ratio = area(&d.bbox) / area(&pred).max(1.0);
+                if tr.hits >= 2 && !(1.0 / MAX_AREA_CHANGE..=MAX_AREA_CHANGE).contains(&ratio) {
+                    continue;
+                }
                 let s = 0.5 * iou(&pred, &d.bbox) + 0.5 * oks(&tr.keypoints, tr.shift(t), &d.keypoints, area(&pred));
                 if s >= MATCH_GATE {
                     pairs.push((s, ti, di));
@@ -253,10 +261,11 @@ impl Tracker {
             return None;
         }
         let tr = &self.tracks[pi];
-        let pred = center(&tr.bbox);
+        let pred = center(&tr.predicted_box(t));
         let body = (tr.bbox[3] - tr.bbox[1]).max(tr.bbox[2] - tr.bbox[0]).max(1.0);
         let lost_s = (t - tr.last_t).max(0.0) as f32;
-        let gate = body * (0.75 + 1.5 * lost_s);
+        // A falling or jumping person covers up to about three body heights a second.
+        let gate = body * (0.75 + 3.0 * lost_s);
         let inside = |c: [f32; 2], r: &[f32; 4]| c[0] >= r[0] && c[0] <= r[2] && c[1] >= r[1] && c[1] <= r[3];
         let mut best: Option<(f32, usize)> = None;
         let young = |ti: usize| self.tracks[ti].born_t > tr.last_t && self.tracks[ti].hits <= 3;

@@ -99,7 +99,18 @@ pub struct PoseFrame {
     /// Frame size in pixels.
     pub width: u32,
     pub height: u32,
+    /// Track id of the performer (the person who drives the avatar), when one is chosen.
+    /// The performer is `people[0]` in frames where they are seen.
+    pub performer: Option<u32>,
     pub people: Vec<Person>,
+}
+
+impl PoseFrame {
+    /// The performer, when seen in this frame.
+    pub fn performer(&self) -> Option<&Person> {
+        let id = self.performer?;
+        self.people.iter().find(|p| p.id == id)
+    }
 }
 
 /// Wire form of a person in `mocapd.keypoints/1` (see `pose::record`).
