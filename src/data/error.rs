@@ -15,6 +15,8 @@ pub enum DataError {
     Retarget { take: String, source: super::retarget::RetargetError },
     #[error("take `{take}`: {source}")]
     Motion { take: String, source: super::motion::MotionError },
+    #[error("take `{take}`: {source}")]
+    Smpl { take: String, source: super::smpl_npz::NpzError },
     #[error("take `{take}` is empty (no frames)")]
     EmptyClip { take: String },
     #[error("take `{take}` is too short: {frames} frames, a clip needs {needed}")]

@@ -11,6 +11,7 @@ pub mod deepmimic;
 pub mod features;
 pub mod fetch;
 pub mod motion;
+pub mod smpl_npz;
 pub mod retarget;
 pub mod rigs;
 pub mod synth2d;

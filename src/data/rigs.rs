@@ -217,6 +217,10 @@ pub const DEEPMIMIC: RigMap = RigMap {
 };
 
 /// All known rigs.
+/// SMPL parameter files (AMASS, AIST++): already SMPL-24, nothing to map. Not in [`RIGS`]:
+/// it has no joint names to detect.
+pub const SMPL: RigMap = RigMap { name: "smpl", scale: 1.0, up: UpAxis::Y, skip_frames: 0, spread: &[], joints: &[] };
+
 pub const RIGS: [&RigMap; 6] = [&CMU, &LAFAN1, &BOXING, &MOCAPBANK, &FREEMOCAP, &DEEPMIMIC];
 
 /// A rig by name.

@@ -1,5 +1,6 @@
 //! Real motion takes on disk: the fetched registry files under `data/raw/` (one source per rig:
 //! `cmu`, `boxing`, `mocapbank`, `freemocap`, `deepmimic`; `lafan1` only when asked for),
+//! plus SMPL parameter files users bring (`data/raw/amass/*.npz`, `data/raw/aist/*.npz`),
 //! retargeted onto SMPL-24 at 30 fps, checked for empty clips and NaNs. Rigs of arbitrary BVH
 //! files are detected from their joint names.
 
@@ -37,12 +38,14 @@ pub struct SourceDef {
 }
 
 /// Every source `data fetch` provides, in build order.
-pub const SOURCES: [SourceDef; 6] = [
+pub const SOURCES: [SourceDef; 8] = [
     SourceDef { name: "cmu", folder: "assimp", files: &["01_01.bvh", "01_03.bvh"], ext: "bvh", rig: &rigs::CMU, licence: "CMU Graphics Lab: free for research and commercial use", opt_in: false },
     SourceDef { name: "boxing", folder: "assimp", files: &["Boxing_Toes.bvh"], ext: "bvh", rig: &rigs::BOXING, licence: "Debian assimp-testmodels, BSD-3-Clause blanket", opt_in: false },
     SourceDef { name: "mocapbank", folder: "bvhtoolbox", files: &[], ext: "bvh", rig: &rigs::MOCAPBANK, licence: "MIT (bvhtoolbox 0.1.3)", opt_in: false },
     SourceDef { name: "freemocap", folder: "freemocap", files: &[], ext: "bvh", rig: &rigs::FREEMOCAP, licence: "MIT (bvhTools 1.6.0)", opt_in: false },
     SourceDef { name: "deepmimic", folder: "deepmimic", files: &[], ext: "txt", rig: &rigs::DEEPMIMIC, licence: "zlib / MIT (pybullet 3.2.7)", opt_in: false },
+    SourceDef { name: "amass", folder: "amass", files: &[], ext: "npz", rig: &rigs::SMPL, licence: "AMASS licence: bring your own copy, never redistribute derived data", opt_in: false },
+    SourceDef { name: "aist", folder: "aist", files: &[], ext: "npz", rig: &rigs::SMPL, licence: "AIST++ (CC BY 4.0 annotations): bring your own copy", opt_in: false },
     SourceDef { name: "lafan1", folder: "lafan1", files: &[], ext: "bvh", rig: &rigs::LAFAN1, licence: "CC BY-NC-ND 4.0 (Ubisoft LAFAN1): never ship anything derived from it", opt_in: true },
 ];
 
@@ -94,6 +97,13 @@ pub fn validate(take: &str, m: &Motion) -> Result<(), DataError> {
 /// Load one motion file: `.txt` = DeepMimic, otherwise BVH with `rig` (or the detected rig).
 pub fn load_file(path: &Path, rig: Option<&RigMap>, id: &str) -> Result<(Motion, &'static str), DataError> {
     let is_txt = path.extension().is_some_and(|e| e == "txt");
+    if path.extension().is_some_and(|e| e == "npz") {
+        let motion = super::smpl_npz::read_smpl(path).map_err(|e| DataError::Smpl { take: id.to_string(), source: e })?;
+        let mut motion = motion.resample(30.0).map_err(|source| DataError::Motion { take: id.to_string(), source })?;
+        motion.align_floor();
+        validate(id, &motion)?;
+        return Ok((motion, rigs::SMPL.name));
+    }
     let (motion, rig_name) = if is_txt {
         let clip: SourceClip = super::deepmimic::read(path)?;
         let r = rig.unwrap_or(&rigs::DEEPMIMIC);
