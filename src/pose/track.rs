@@ -164,6 +164,7 @@ impl Tracker {
         height: u32,
         performer_region: Option<[f32; 4]>,
     ) -> Vec<Person> {
+        self.expire(t);
         // Greedy matching on combined IoU + OKS similarity with the motion-predicted track.
         let mut pairs = Vec::new();
         for (ti, tr) in self.tracks.iter().enumerate() {
@@ -228,6 +229,17 @@ impl Tracker {
             }
             out.push(d);
         }
+        self.expire(t);
+        if self.performer.is_none() {
+            self.performer = self.choose(&out, width, height);
+        }
+        let perf = self.performer;
+        out.sort_by_key(|p| (Some(p.id) != perf, p.id));
+        out
+    }
+
+    /// Drops tracks unseen for longer than their timeout (the performer's is `PERFORMER_HOLD` times longer).
+    fn expire(&mut self, t: f64) {
         let (timeout, perf) = (self.timeout_s, self.performer);
         self.tracks.retain(|tr| {
             let limit = if Some(tr.id) == perf { timeout * PERFORMER_HOLD } else { timeout };
@@ -237,12 +249,6 @@ impl Tracker {
             tracing::debug!(id = ?self.performer, "performer track lost");
             self.performer = None;
         }
-        if self.performer.is_none() {
-            self.performer = self.choose(&out, width, height);
-        }
-        let perf = self.performer;
-        out.sort_by_key(|p| (Some(p.id) != perf, p.id));
-        out
     }
 
     /// Gives the unseen performer's track a detection that is in `region` or within its motion gate and is
@@ -308,5 +314,88 @@ impl Tracker {
                 best.map(|tr| tr.id)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A standing person `h` pixels tall with feet centred at (`x`, `y`).
+    fn person(x: f32, y: f32, h: f32) -> Person {
+        let mut keypoints = [Keypoint::default(); NUM_KEYPOINTS];
+        for (i, k) in keypoints.iter_mut().enumerate() {
+            let side = if i % 2 == 0 { 0.1 } else { -0.1 };
+            *k = Keypoint { x: x + side * h, y: y - h * (1.0 - i as f32 / NUM_KEYPOINTS as f32), c: 0.9 };
+        }
+        Person { id: 0, score: 0.9, bbox: [x - 0.2 * h, y - h, x + 0.2 * h, y], keypoints }
+    }
+
+    fn ids(out: &[Person]) -> Vec<u32> {
+        out.iter().map(|p| p.id).collect()
+    }
+
+    #[test]
+    fn policies_parse_and_print() {
+        assert_eq!("largest".parse::<PerformerPolicy>(), Ok(PerformerPolicy::Largest));
+        assert_eq!("central".parse::<PerformerPolicy>(), Ok(PerformerPolicy::MostCentral));
+        assert_eq!("id:7".parse::<PerformerPolicy>(), Ok(PerformerPolicy::TrackId(7)));
+        assert_eq!(PerformerPolicy::TrackId(7).to_string(), "id:7");
+        assert!("biggest".parse::<PerformerPolicy>().unwrap_err().contains("expected largest, central or id:<track id>"));
+    }
+
+    #[test]
+    fn largest_keeps_the_performer_when_a_bigger_person_walks_past() {
+        let mut tr = Tracker::new(PerformerPolicy::Largest, 1.0);
+        let mut t = 0.0;
+        for _ in 0..30 {
+            tr.update(vec![person(300.0, 400.0, 200.0)], t, 1280, 720);
+            t += 1.0 / 30.0;
+        }
+        let performer = tr.performer().unwrap();
+        // A much bigger passer-by crosses from the right, overlapping the performer on the way.
+        for f in 0..60 {
+            let x = 1200.0 - 15.0 * f as f32;
+            let out = tr.update(vec![person(300.0, 400.0, 200.0), person(x, 700.0, 600.0)], t, 1280, 720);
+            assert_eq!(tr.performer(), Some(performer), "frame {f}: performer stolen");
+            assert_eq!(out[0].id, performer, "performer listed first");
+            t += 1.0 / 30.0;
+        }
+    }
+
+    #[test]
+    fn largest_picks_the_bigger_of_two_at_the_start() {
+        let mut tr = Tracker::new(PerformerPolicy::Largest, 1.0);
+        let out = tr.update(vec![person(300.0, 400.0, 100.0), person(900.0, 600.0, 300.0)], 0.0, 1280, 720);
+        assert_eq!(tr.performer(), Some(out[0].id));
+        assert!((out[0].bbox[3] - out[0].bbox[1] - 300.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn most_central_and_fixed_id() {
+        let people = || vec![person(100.0, 500.0, 300.0), person(640.0, 500.0, 150.0)];
+        let mut central = Tracker::new(PerformerPolicy::MostCentral, 1.0);
+        let out = central.update(people(), 0.0, 1280, 720);
+        assert!((out[0].bbox[0] + out[0].bbox[2]) / 2.0 > 600.0, "the central person is the performer");
+
+        let mut fixed = Tracker::new(PerformerPolicy::TrackId(2), 1.0);
+        fixed.update(people(), 0.0, 1280, 720);
+        assert_eq!(fixed.performer(), Some(2));
+        let mut absent = Tracker::new(PerformerPolicy::TrackId(9), 1.0);
+        absent.update(people(), 0.0, 1280, 720);
+        assert_eq!(absent.performer(), None, "no performer while that track does not exist");
+    }
+
+    #[test]
+    fn ids_survive_a_short_dropout_and_expire_after_the_timeout() {
+        let mut tr = Tracker::new(PerformerPolicy::Largest, 0.5);
+        let a = ids(&tr.update(vec![person(300.0, 400.0, 200.0)], 0.0, 1280, 720));
+        tr.update(vec![], 0.2, 1280, 720);
+        let b = ids(&tr.update(vec![person(305.0, 400.0, 200.0)], 0.4, 1280, 720));
+        assert_eq!(a, b, "a 0.4 s dropout keeps the id");
+        // The performer is held PERFORMER_HOLD x 0.5 s = 1.25 s; far away after 3 s it is a new track.
+        tr.update(vec![], 1.0, 1280, 720);
+        let c = ids(&tr.update(vec![person(1100.0, 400.0, 200.0)], 3.5, 1280, 720));
+        assert_ne!(a, c);
     }
 }
