@@ -7,8 +7,14 @@
 //!   performer tracker, and the `mocapd.keypoints/1` file format.
 //! - [`config`]: raw TOML structs, validated once into resolved settings.
 //! - [`commands`]: what each CLI subcommand does; `main.rs` only parses arguments.
+//! - [`model`]: the ViMo-style candle denoiser (pose encoder, per-frame timestep FiLM blocks, x0 output).
+//! - [`diffusion`]: noise schedule, forward noising with PTSS timesteps, SNR loss weightings.
+//! - [`sampler`]: DDPM/DDIM from x0 predictions, classifier-free guidance, masked in-filling.
 
 pub mod commands;
 pub mod config;
+pub mod diffusion;
+pub mod model;
 pub mod pose;
+pub mod sampler;
 pub mod source;

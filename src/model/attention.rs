@@ -1,0 +1,192 @@
+//! Attention, MLP and LayerNorm building blocks of the ViMo denoiser and pose encoder (seed
+//! `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.3 (ii)). Inference-lean: fused QKV, fused
+//! softmax/layer-norm kernels when no gradient is tracked, cross-attention K/V precomputed per
+//! window ([`CrossKv`]). candle's fused `softmax_last_dim`/`layer_norm` have no backward pass, so
+//! tensors that track gradients (training) take the composed, differentiable path instead.
+use candle_core::{Module, Result, Tensor, D};
+use candle_nn::{layer_norm, linear, LayerNorm, Linear, VarBuilder};
+
+use super::config::{Activation, ModelConfig};
+
+/// Softmax over the last dim: fused kernel at inference, differentiable ops in training.
+pub fn softmax_last(x: &Tensor) -> Result<Tensor> {
+    if x.track_op() {
+        candle_nn::ops::softmax(x, D::Minus1)
+    } else {
+        candle_nn::ops::softmax_last_dim(x)
+    }
+}
+
+/// LayerNorm with weight/bias (`weight`, `bias` keys), fused only when no gradient is tracked.
+#[derive(Debug, Clone)]
+pub struct Norm {
+    ln: LayerNorm,
+    eps: f64,
+}
+
+impl Norm {
+    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
+        Ok(Self { ln: layer_norm(cfg.d_model, cfg.layer_norm_eps, vb)?, eps: cfg.layer_norm_eps })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if x.track_op() || self.ln.weight().track_op() {
+            let b = self.ln.bias().expect("layer_norm has a bias");
+            candle_nn::ops::layer_norm_slow(x, self.ln.weight(), b, self.eps as f32)
+        } else {
+            self.ln.forward(&x.contiguous()?)
+        }
+    }
+}
+
+/// [B, S, n·d] → n tensors [B, H, S, dh] (one copy).
+fn split_heads(x: &Tensor, n: usize, h: usize) -> Result<Vec<Tensor>> {
+    let (b, s, nd) = x.dims3()?;
+    let dh = nd / n / h;
+    let x = x.reshape((b, s, n, h, dh))?.permute((2, 0, 3, 1, 4))?.contiguous()?;
+    (0..n).map(|i| x.get(i)).collect()
+}
+
+/// [B, H, S, dh] → [B, S, H·dh].
+fn merge_heads(x: &Tensor) -> Result<Tensor> {
+    let (b, h, s, dh) = x.dims4()?;
+    x.transpose(1, 2)?.reshape((b, s, h * dh))
+}
+
+/// softmax(q kᵀ / √dh) v with `k_t` already transposed ([B, H, dh, Sk]).
+fn attend(q: &Tensor, k_t: &Tensor, v: &Tensor) -> Result<Tensor> {
+    let dh = q.dim(D::Minus1)?;
+    let q = q.affine(1.0 / (dh as f64).sqrt(), 0.0)?;
+    let w = softmax_last(&q.matmul(k_t)?)?;
+    w.matmul(v)
+}
+
+/// Multi-head self-attention with a fused QKV projection (keys `qkv`, `out`).
+#[derive(Debug, Clone)]
+pub struct SelfAttention {
+    qkv: Linear,
+    out: Linear,
+    heads: usize,
+}
+
+impl SelfAttention {
+    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
+        let d = cfg.d_model;
+        Ok(Self { qkv: linear(d, 3 * d, vb.pp("qkv"))?, out: linear(d, d, vb.pp("out"))?, heads: cfg.n_heads })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let qkv = split_heads(&self.qkv.forward(x)?, 3, self.heads)?;
+        let k_t = qkv[1].transpose(2, 3)?;
+        let y = attend(&qkv[0], &k_t, &qkv[2])?;
+        self.out.forward(&merge_heads(&y)?)
+    }
+}
+
+/// Cross-attention keys/values of one block, projected once per window.
+#[derive(Debug, Clone)]
+pub struct CrossKv {
+    /// Keys, transposed and contiguous: [B, H, dh, S_pose].
+    pub k_t: Tensor,
+    /// Values: [B, H, S_pose, dh].
+    pub v: Tensor,
+}
+
+impl CrossKv {
+    pub fn cat(parts: &[&CrossKv]) -> Result<Self> {
+        let k: Vec<&Tensor> = parts.iter().map(|p| &p.k_t).collect();
+        let v: Vec<&Tensor> = parts.iter().map(|p| &p.v).collect();
+        Ok(Self { k_t: Tensor::cat(&k, 0)?, v: Tensor::cat(&v, 0)? })
+    }
+
+    pub fn narrow(&self, start: usize, len: usize) -> Result<Self> {
+        Ok(Self { k_t: self.k_t.narrow(0, start, len)?, v: self.v.narrow(0, start, len)? })
+    }
+}
+
+/// Multi-head cross-attention from motion frames to pose tokens (keys `q`, `kv`, `out`).
+#[derive(Debug, Clone)]
+pub struct CrossAttention {
+    q: Linear,
+    kv: Linear,
+    out: Linear,
+    heads: usize,
+}
+
+impl CrossAttention {
+    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
+        let d = cfg.d_model;
+        Ok(Self {
+            q: linear(d, d, vb.pp("q"))?,
+            kv: linear(d, 2 * d, vb.pp("kv"))?,
+            out: linear(d, d, vb.pp("out"))?,
+            heads: cfg.n_heads,
+        })
+    }
+
+    /// Projects pose tokens [B, Sp, d] to this layer's keys and values (once per window).
+    pub fn project_kv(&self, tokens: &Tensor) -> Result<CrossKv> {
+        let kv = split_heads(&self.kv.forward(tokens)?, 2, self.heads)?;
+        Ok(CrossKv { k_t: kv[0].transpose(2, 3)?.contiguous()?, v: kv[1].clone() })
+    }
+
+    pub fn forward(&self, x: &Tensor, kv: &CrossKv) -> Result<Tensor> {
+        let q = split_heads(&self.q.forward(x)?, 1, self.heads)?.remove(0);
+        let y = attend(&q, &kv.k_t, &kv.v)?;
+        self.out.forward(&merge_heads(&y)?)
+    }
+}
+
+/// Two-layer MLP d → ratio·d → d (keys `fc1`, `fc2`).
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    fc1: Linear,
+    fc2: Linear,
+    act: Activation,
+}
+
+impl Mlp {
+    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
+        let (d, h) = (cfg.d_model, cfg.d_model * cfg.mlp_ratio);
+        Ok(Self { fc1: linear(d, h, vb.pp("fc1"))?, fc2: linear(h, d, vb.pp("fc2"))?, act: cfg.activation })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let h = self.fc1.forward(x)?;
+        let h = match self.act {
+            Activation::Relu => h.relu()?,
+            Activation::Silu => h.silu()?,
+            Activation::Gelu => h.gelu()?,
+        };
+        self.fc2.forward(&h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device};
+    use candle_nn::VarMap;
+
+    #[test]
+    fn attention_shapes_and_fused_paths_agree() -> Result<()> {
+        let dev = Device::Cpu;
+        let cfg = ModelConfig::tiny(16);
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+        let sa = SelfAttention::new(&cfg, vb.pp("sa"))?;
+        let ca = CrossAttention::new(&cfg, vb.pp("ca"))?;
+        let x = Tensor::randn(0f32, 1., (2, 16, 32), &dev)?;
+        let p = Tensor::randn(0f32, 1., (2, 10, 32), &dev)?;
+        assert_eq!(sa.forward(&x)?.dims(), &[2, 16, 32]);
+        let kv = ca.project_kv(&p)?;
+        assert_eq!(kv.k_t.dims(), &[2, 2, 16, 10]);
+        assert_eq!(ca.forward(&x, &kv)?.dims(), &[2, 16, 32]);
+        // fused and composed softmax agree
+        let s = Tensor::randn(0f32, 3., (2, 3, 7), &dev)?;
+        let a = candle_nn::ops::softmax_last_dim(&s)?;
+        let b = candle_nn::ops::softmax(&s, D::Minus1)?;
+        assert!((a - b)?.abs()?.max_all()?.to_scalar::<f32>()? < 1e-6);
+        Ok(())
+    }
+}
