@@ -10,6 +10,7 @@
 //! - [`model`]: the ViMo-style candle denoiser (pose encoder, per-frame timestep FiLM blocks, x0 output).
 //! - [`diffusion`]: noise schedule, forward noising with PTSS timesteps, SNR loss weightings.
 //! - [`sampler`]: DDPM/DDIM from x0 predictions, classifier-free guidance, masked in-filling.
+//! - [`train`]: loss assembly of one training step (PTSS, condition dropout, SNR-weighted x0 + velocity).
 
 pub mod commands;
 pub mod config;
@@ -18,3 +19,4 @@ pub mod model;
 pub mod pose;
 pub mod sampler;
 pub mod source;
+pub mod train;
