@@ -79,20 +79,33 @@ pub trait Scheduler {
     }
 }
 
+/// How known frames are presented to the denoiser during in-filling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InfillMode {
+    /// The seed's §3.5 (iii): known frames re-noised to the current level, x ← b ⊙ q(x_known,
+    /// t_next) + (1 − b) ⊙ x; every frame shares the step's timestep.
+    #[default]
+    Renoise,
+    /// Vectorised-timestep variant (FVDM): known frames stay clean and are given t = 0 per
+    /// frame, the others the step's t. Needs a model trained with per-frame (PTSS) timesteps.
+    CleanKnown,
+}
+
 /// Known frames for in-filling: `known` [B, S, D] and `mask` [B, S] (1 = known, 0 = generate).
 #[derive(Debug, Clone, Copy)]
 pub struct Infill<'a> {
     pub known: &'a Tensor,
     pub mask: &'a Tensor,
+    pub mode: InfillMode,
 }
 
 impl Infill<'_> {
     /// b ⊙ q(known, t) + (1 − b) ⊙ x; t = None imposes the clean known frames.
     fn impose<R: Rng + ?Sized>(&self, x: &Tensor, sched: &NoiseSchedule, t: Option<usize>, rng: &mut R) -> Result<Tensor> {
         let b = self.mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let k = match t {
-            Some(t) => sched.q_sample_at(self.known, t, &randn(rng, x.shape(), x.device())?)?,
-            None => self.known.clone(),
+        let k = match (t, self.mode) {
+            (Some(t), InfillMode::Renoise) => sched.q_sample_at(self.known, t, &randn(rng, x.shape(), x.device())?)?,
+            _ => self.known.clone(),
         };
         let keep = b.affine(-1.0, 1.0)?;
         k.broadcast_mul(&b)? + x.broadcast_mul(&keep)?
@@ -124,7 +137,10 @@ pub fn sample<R: Rng>(
     }
     for (i, &t) in ts.iter().enumerate() {
         let prev = ts.get(i + 1).copied();
-        let tt = Tensor::full(t as f32, (b, s), x.device())?;
+        let mut tt = Tensor::full(t as f32, (b, s), x.device())?;
+        if let Some(inf @ Infill { mode: InfillMode::CleanKnown, .. }) = &opts.infill {
+            tt = (tt * inf.mask.to_dtype(DType::F32)?.affine(-1.0, 1.0)?)?;
+        }
         let x0 = guided_x0(model, &x, &tt, opts.guidance)?;
         x = sched.step(&x, &x0, t, prev, rng)?;
         if let Some(inf) = &opts.infill {

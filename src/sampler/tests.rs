@@ -88,7 +88,7 @@ fn infilling_keeps_known_frames() -> Result<()> {
     let toy = |x: &Tensor, _t: &Tensor| -> Result<Tensor> { x.affine(0.5, 0.0) };
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let xt = crate::diffusion::randn(&mut rng, (b, s, d), &dev)?;
-    let infill = Infill { known: &known, mask: &mask };
+    let infill = Infill { known: &known, mask: &mask, mode: InfillMode::Renoise };
     for sch in [&Ddim::new(sched(), 0.0) as &dyn Scheduler, &Ddim::new(sched(), 1.0), &Ddpm::new(sched(), true)] {
         let opts = SampleOptions { steps: 20, guidance: 0.0, infill: Some(infill) };
         let out = sample(&toy, sch, xt.clone(), &opts, &mut rng)?;
@@ -104,6 +104,18 @@ fn infilling_keeps_known_frames() -> Result<()> {
     let tol = 6.0 * (1.0 - s0.alpha_bar[0]).sqrt() as f32 + 1e-3;
     assert!(max_diff(&y.narrow(1, 0, 3)?, &known.narrow(1, 0, 3)?)? < tol);
     assert_eq!(y.narrow(1, 4, 3)?.abs()?.sum_all()?.to_scalar::<f32>()?, 0.0);
+
+    // CleanKnown: the denoiser sees known frames clean with t = 0, the others at the step's t.
+    let clean = Infill { mode: InfillMode::CleanKnown, ..infill };
+    let checking = |x: &Tensor, t: &Tensor| -> Result<Tensor> {
+        let tv = t.to_vec2::<f32>()?;
+        assert!(tv[0][0] == 0.0 && tv[0][9] == 0.0 && tv[0][3..8].iter().all(|v| *v == tv[0][5]));
+        assert!(max_diff(&x.narrow(1, 0, 3)?, &known.narrow(1, 0, 3)?)? == 0.0);
+        x.affine(0.5, 0.0)
+    };
+    let opts = SampleOptions { steps: 5, guidance: 0.0, infill: Some(clean) };
+    let out = sample(&checking, &Ddim::new(sched(), 0.0), xt, &opts, &mut rng)?;
+    assert_eq!(max_diff(&out.narrow(1, 8, 2)?, &known.narrow(1, 8, 2)?)?, 0.0);
     Ok(())
 }
 
