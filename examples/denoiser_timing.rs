@@ -24,6 +24,9 @@ fn median_ms(n: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
 
 fn main() -> Result<()> {
     let dev = Device::Cpu;
+    if std::env::var_os("NO_TUNE").is_none() {
+        println!("tune_allocator: {}", mocapd::model::tune_allocator());
+    }
     for act in [Activation::Relu, Activation::Gelu] {
         let cfg = ModelConfig { activation: act, ..ModelConfig::small() };
         let vm = VarMap::new();

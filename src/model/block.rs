@@ -75,17 +75,21 @@ impl Block {
         Ok(BlockCond { kv: self.cross_attn.project_kv(tokens)?, film_p: self.film_p.forward(pooled_act)?.unsqueeze(1)? })
     }
 
-    /// x [B, S, d], t_act = SiLU(embed(t)) [B, S, d].
+    /// x [B, S, d], t_act = SiLU(embed(t)) [B, S, d] (per frame) or [B, 1, d] (per clip: FiLM
+    /// is computed once per clip and broadcast over frames).
     pub fn forward(&self, x: &Tensor, t_act: &Tensor, cond: &BlockCond) -> Result<Tensor> {
-        let (b, s, d) = x.dims3()?;
+        let (b, _, d) = x.dims3()?;
+        let st = t_act.dim(1)?;
         let f = self.film_t.forward(t_act)?.broadcast_add(&cond.film_p)?;
-        // [B, S, 2·pairs·d] → [2·pairs, B, S, d], contiguous chunks; γ stored as 1 + γ.
-        let f = f.reshape((b, s, 2 * self.pairs, d))?.permute((2, 0, 1, 3))?.contiguous()?;
+        // [B, St, 2·pairs·d] → [2·pairs, B, St, d], contiguous chunks; γ stored as 1 + γ.
+        let f = f.reshape((b, st, 2 * self.pairs, d))?.permute((2, 0, 1, 3))?.contiguous()?;
         let film = |i: usize| -> Result<(Tensor, Tensor)> {
             let i = i.min(self.pairs - 1);
             Ok((f.get(2 * i)?.affine(1.0, 1.0)?, f.get(2 * i + 1)?))
         };
-        let modulate = |x: &Tensor, y: Tensor, (g, bt): &(Tensor, Tensor)| -> Result<Tensor> { x + ((y * g)? + bt)? };
+        let modulate = |x: &Tensor, y: Tensor, (g, bt): &(Tensor, Tensor)| -> Result<Tensor> {
+            x + y.broadcast_mul(g)?.broadcast_add(bt)?
+        };
         debug_assert_eq!(d, self.d);
         let f0 = film(0)?;
         let x = modulate(x, self.self_attn.forward(&self.ln1.forward(x)?)?, &f0)?;

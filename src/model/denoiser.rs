@@ -117,6 +117,8 @@ impl Denoiser {
     }
 
     /// x̂0 = D(x_t, t, p): x_t [B, S, motion_dim], t [], [B] or [B, S] (any dtype), S ≤ frames.
+    /// A per-clip t ([] or [B]) is the same as that t broadcast to [B, S], but cheaper (the
+    /// timestep MLP and the FiLM t-part run once per clip instead of once per frame).
     pub fn forward(&self, x_t: &Tensor, t: &Tensor, cond: &PoseCondition) -> Result<Tensor> {
         let (b, s, m) = x_t.dims3()?;
         if m != self.cfg.motion_dim || s > self.cfg.frames || b != cond.batch() {
@@ -128,7 +130,7 @@ impl Denoiser {
                 cond.batch()
             );
         }
-        let t_act = self.time.forward(t, b, s)?.silu()?;
+        let t_act = self.time.embed(t, b, s)?.silu()?;
         let mut h = self.input.forward(x_t)?.broadcast_add(&self.pos.narrow(0, 0, s)?)?;
         for (blk, bc) in self.blocks.iter().zip(&cond.blocks) {
             h = blk.forward(&h, &t_act, bc)?;

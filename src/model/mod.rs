@@ -6,10 +6,12 @@ pub mod block;
 pub mod config;
 pub mod denoiser;
 pub mod encoder;
+pub mod runtime;
 pub mod timestep;
 
 pub use config::{Activation, FilmVariant, ModelConfig};
 pub use denoiser::{Denoiser, PoseCondition};
+pub use runtime::tune_allocator;
 
 #[cfg(test)]
 mod tests;

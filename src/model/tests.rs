@@ -73,6 +73,12 @@ fn guided_batch_matches_separate_passes() -> Result<()> {
     assert!(max_diff(&y2.narrow(0, 0, 2)?, &yc)? < 1e-5);
     assert!(max_diff(&y2.narrow(0, 2, 2)?, &yu)? < 1e-5);
     assert!(max_diff(&yc, &yu)? > 1e-5);
+    // per-clip t [B] ≡ the same t broadcast per frame [B, S]
+    let t_full = t.reshape((2, 1))?.broadcast_as((2, 16))?.contiguous()?;
+    let yf = m.forward(&x, &t_full, &m.encode(&pose, false)?)?;
+    assert!(max_diff(&yf, &yc)? < 1e-5);
+    assert!(max_diff(&m.forward(&x, &Tensor::new(5f32, &dev)?, &m.encode(&pose, false)?)?,
+        &m.forward(&x, &Tensor::full(5u32, (2, 16), &dev)?, &m.encode(&pose, false)?)?)? < 1e-5);
     Ok(())
 }
 

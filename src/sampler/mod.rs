@@ -16,7 +16,7 @@ use rand::Rng;
 
 use crate::diffusion::{randn, NoiseSchedule};
 
-/// Something that predicts x̂0 from (x_t [B, S, D], t [B, S] f32).
+/// Something that predicts x̂0 from (x_t [B, S, D], t: f32 [B] per clip or [B, S] per frame).
 pub trait X0Model {
     /// Conditional prediction D(x, t, p).
     fn predict(&self, x_t: &Tensor, t: &Tensor) -> Result<Tensor>;
@@ -137,10 +137,14 @@ pub fn sample<R: Rng>(
     }
     for (i, &t) in ts.iter().enumerate() {
         let prev = ts.get(i + 1).copied();
-        let mut tt = Tensor::full(t as f32, (b, s), x.device())?;
-        if let Some(inf @ Infill { mode: InfillMode::CleanKnown, .. }) = &opts.infill {
-            tt = (tt * inf.mask.to_dtype(DType::F32)?.affine(-1.0, 1.0)?)?;
-        }
+        // Per-clip t [B] (the denoiser broadcasts it over frames, cheaply), or per-frame [B, S]
+        // when known frames sit at t = 0.
+        let tt = match &opts.infill {
+            Some(inf @ Infill { mode: InfillMode::CleanKnown, .. }) => {
+                (Tensor::full(t as f32, (b, s), x.device())? * inf.mask.to_dtype(DType::F32)?.affine(-1.0, 1.0)?)?
+            }
+            _ => Tensor::full(t as f32, b, x.device())?,
+        };
         let x0 = guided_x0(model, &x, &tt, opts.guidance)?;
         x = sched.step(&x, &x0, t, prev, rng)?;
         if let Some(inf) = &opts.infill {

@@ -108,7 +108,7 @@ fn infilling_keeps_known_frames() -> Result<()> {
     // CleanKnown: the denoiser sees known frames clean with t = 0, the others at the step's t.
     let clean = Infill { mode: InfillMode::CleanKnown, ..infill };
     let checking = |x: &Tensor, t: &Tensor| -> Result<Tensor> {
-        let tv = t.to_vec2::<f32>()?;
+        let tv = t.to_vec2::<f32>()?; // per-frame t in CleanKnown mode
         assert!(tv[0][0] == 0.0 && tv[0][9] == 0.0 && tv[0][3..8].iter().all(|v| *v == tv[0][5]));
         assert!(max_diff(&x.narrow(1, 0, 3)?, &known.narrow(1, 0, 3)?)? == 0.0);
         x.affine(0.5, 0.0)
