@@ -126,7 +126,8 @@ fn guidance_with_model() -> Result<()> {
     let vm = VarMap::new();
     let m = Denoiser::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
     let pose = Tensor::rand(0f32, 1., (2, 16, 17, 3), &dev)?;
-    let mx = ModelX0::new(&m, &pose)?;
+    let mx = ModelX0::guided(&m, &pose)?;
+    let unguided = ModelX0::new(&m, &pose)?;
     let x = Tensor::randn(0f32, 1., (2, 16, 151), &dev)?;
     let t = Tensor::full(400f32, (2, 16), &dev)?;
     let cond = m.forward(&x, &t, &m.encode(&pose, false)?)?;
@@ -137,6 +138,8 @@ fn guidance_with_model() -> Result<()> {
     let g = guided_x0(&mx, &x, &t, 2.0)?;
     let expect = (cond.affine(3.0, 0.0)? - unc.affine(2.0, 0.0)?)?;
     assert!(max_diff(&g, &expect)? < 1e-4);
+    assert!(max_diff(&guided_x0(&unguided, &x, &t, 2.0)?, &expect)? < 1e-4);
+    assert_eq!(max_diff(&guided_x0(&unguided, &x, &t, 0.0)?, &cond)?, 0.0);
     // a full guided 4-step DDIM run
     let mut rng = rand::rngs::StdRng::seed_from_u64(2);
     let opts = SampleOptions { steps: 4, guidance: 1.5, infill: None };
