@@ -87,10 +87,10 @@ impl ModelConfig {
 
     /// Checks divisibility and non-zero sizes.
     pub fn validate(&self) -> Result<(), String> {
-        if self.d_model == 0 || self.n_heads == 0 || self.d_model % self.n_heads != 0 {
+        if self.d_model == 0 || self.n_heads == 0 || !self.d_model.is_multiple_of(self.n_heads) {
             return Err(format!("d_model {} not divisible by n_heads {}", self.d_model, self.n_heads));
         }
-        if self.d_model % 2 != 0 {
+        if !self.d_model.is_multiple_of(2) {
             return Err("d_model must be even (sinusoidal embedding)".into());
         }
         if self.frames == 0 || self.motion_dim == 0 || self.pose_joints == 0 || self.pose_channels != 3 {

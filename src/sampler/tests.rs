@@ -82,7 +82,7 @@ fn infilling_keeps_known_frames() -> Result<()> {
     let (b, s, d) = (1, 10, 4);
     let known = Tensor::randn(0f32, 1., (b, s, d), &dev)?;
     // Known: first 3 and last 2 frames (in-betweening).
-    let m: Vec<f32> = (0..s).map(|i| if i < 3 || i >= 8 { 1.0 } else { 0.0 }).collect();
+    let m: Vec<f32> = (0..s).map(|i| if (3..8).contains(&i) { 0.0 } else { 1.0 }).collect();
     let mask = Tensor::from_vec(m, (b, s), &dev)?;
     // A toy denoiser that knows nothing: predicts the (scaled) input.
     let toy = |x: &Tensor, _t: &Tensor| -> Result<Tensor> { x.affine(0.5, 0.0) };
