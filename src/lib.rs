@@ -7,12 +7,21 @@
 //!   performer tracker, and the `mocapd.keypoints/1` file format.
 //! - [`config`]: raw TOML structs, validated once into resolved settings.
 //! - [`skeleton`]: the SMPL-24 table, rotation conversions, forward kinematics, COCO-17 from SMPL.
-//! - [`data`]: motion data: BVH read/write, registry fetch, retargeting onto SMPL-24, cameras.
+//! - [`data`]: motion data: BVH/AMASS/AIST++/DeepMimic readers, registry fetch, retargeting onto
+//!   SMPL-24, the training-set builder (virtual cameras, detector noise), previews and stats.
+//! - [`model`]: the ViMo-style candle denoiser (pose encoder, per-frame timestep FiLM blocks, x0 output).
+//! - [`diffusion`]: noise schedule, forward noising with PTSS timesteps, SNR loss weightings.
+//! - [`sampler`]: DDPM/DDIM from x0 predictions, classifier-free guidance, masked in-filling.
+//! - [`train`]: loss assembly of one training step (PTSS, condition dropout, SNR-weighted x0 + velocity).
 //! - [`commands`]: what each CLI subcommand does; `main.rs` only parses arguments.
 
 pub mod commands;
 pub mod config;
-pub mod pose;
-pub mod source;
-pub mod skeleton;
 pub mod data;
+pub mod diffusion;
+pub mod model;
+pub mod pose;
+pub mod sampler;
+pub mod skeleton;
+pub mod source;
+pub mod train;
