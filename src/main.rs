@@ -33,7 +33,7 @@ enum Command {
         /// Replay files at their native frame rate, like a live stream (may drop frames).
         #[arg(long)]
         realtime: bool,
-        /// Draw the skeletons: a .png contact sheet, or a .mp4/.avi/.mkv video of every frame.
+        /// Draw the skeletons: a .png/.jpg contact sheet, or a .mp4/.avi/.mkv video of every frame.
         #[arg(long)]
         preview: Option<PathBuf>,
         /// Who drives the avatar: largest, central or id:N (overrides pose.performer).

@@ -92,3 +92,21 @@ fn bad_input_gives_one_clear_message() {
     );
     fails_with(&["keypoints", "assets/demo.mp4", "--out", out, "--model", "tiny"], "tiny");
 }
+
+#[test]
+fn video_preview_has_every_frame() {
+    use opencv::prelude::{VideoCaptureTrait, VideoCaptureTraitConst};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k.jsonl");
+    let mp4 = dir.path().join("preview.mp4");
+    let run = mocapd(&["keypoints", "assets/demo.mp4", "--out", out.to_str().unwrap(), "--preview", mp4.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut cap = opencv::videoio::VideoCapture::from_file_def(mp4.to_str().unwrap()).unwrap();
+    assert!(cap.is_opened().unwrap());
+    let mut frame = opencv::core::Mat::default();
+    let mut n = 0;
+    while cap.read(&mut frame).unwrap() {
+        n += 1;
+    }
+    assert_eq!(n, 230);
+}

@@ -16,7 +16,7 @@ use std::time::Instant;
 pub struct KeypointsJob {
     pub input: String,
     pub out: PathBuf,
-    /// A `.png` (a contact sheet of evenly spread frames) or a video file (every frame).
+    /// A `.png`/`.jpg` (a contact sheet of evenly spread frames) or a video file (every frame).
     pub preview: Option<PathBuf>,
 }
 
@@ -92,12 +92,12 @@ fn open_preview(path: &Path, fps: f64, width: u32, height: u32) -> Result<Previe
         std::fs::create_dir_all(dir).map_err(|e| Error::Usage(format!("cannot create {}: {e}", dir.display())))?;
     }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if ext == "png" {
+    if matches!(ext.as_str(), "png" | "jpg" | "jpeg") {
         // One thumbnail per half second is plenty to pick 8 evenly spread frames from.
         return Ok(Preview::Sheet(path.into(), ContactSheet::new((fps / 2.0).round().max(1.0) as u64, 480)));
     }
     if !matches!(ext.as_str(), "mp4" | "avi" | "mkv") {
-        return Err(Error::Usage(format!("--preview {}: use a .png (contact sheet) or .mp4/.avi/.mkv (video)", path.display())));
+        return Err(Error::Usage(format!("--preview {}: use a .png or .jpg (contact sheet) or .mp4/.avi/.mkv (video)", path.display())));
     }
     let fourcc = VideoWriter::fourcc('m', 'p', '4', 'v')?;
     let size = opencv::core::Size::new(width as i32, height as i32);

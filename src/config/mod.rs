@@ -144,3 +144,43 @@ fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError
     };
     Ok(Settings { input, image_fps, source, pose })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_config_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") && path.file_name().is_some_and(|n| n != "train.toml") {
+                Settings::load(Some(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                n += 1;
+            }
+        }
+        assert!(n >= 2);
+    }
+
+    #[test]
+    fn defaults_match_the_documented_file() {
+        let s = Settings::load(None).unwrap();
+        assert_eq!(s.input, "assets/demo.mp4");
+        assert_eq!(s.source.queue_capacity, 4);
+        assert_eq!(s.pose.model_kind, crate::pose::ModelKind::Lightning);
+        assert_eq!(s.pose.threads, 1);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let bad = |text: &str| resolve(parse(DEFAULT_TOML, Path::new("d")).unwrap(), parse(text, Path::new("u")).unwrap()).unwrap_err().to_string();
+        assert!(bad("[source]\npacing = \"slow\"").contains("source.pacing"));
+        assert!(bad("[source]\nqueue = 0").contains("source.queue"));
+        assert!(bad("[source]\nreconnect_min_s = 9.0\nreconnect_max_s = 1.0").contains("source.reconnect_max_s"));
+        assert!(bad("[pose]\nmultipose_size = 250").contains("pose.multipose_size"));
+        assert!(bad("[pose]\nperformer = \"tallest\"").contains("pose.performer"));
+        let unknown = parse("[sink]\nport = 1", Path::new("u.toml")).unwrap_err().to_string();
+        assert!(unknown.contains("u.toml") && unknown.contains("sink"), "{unknown}");
+    }
+}

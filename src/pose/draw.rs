@@ -75,12 +75,13 @@ impl ContactSheet {
         let mut thumb = Mat::default();
         imgproc::resize(image, &mut thumb, Size::new(self.thumb_width, h.max(1)), 0.0, 0.0, imgproc::INTER_AREA)?;
         let label = format!("frame {seq}  t={t:.2}s");
+        imgproc::rectangle(&mut thumb, Rect::new(0, 0, 200, 32), Scalar::all(0.0), -1, imgproc::LINE_8, 0)?;
         imgproc::put_text(&mut thumb, &label, Point::new(8, 22), imgproc::FONT_HERSHEY_SIMPLEX, 0.6, Scalar::all(255.0), 2, imgproc::LINE_AA, false)?;
         self.thumbs.push((seq, thumb));
         Ok(())
     }
 
-    /// Writes up to `max` thumbnails, evenly spread over what was collected, in a grid `cols` wide.
+    /// Writes up to `max` thumbnails (PNG, or JPEG for a `.jpg` path), evenly spread over what was collected, in a grid `cols` wide.
     pub fn write(&self, path: &Path, max: usize, cols: usize) -> opencv::Result<()> {
         let n = self.thumbs.len().min(max.max(1));
         if n == 0 {
