@@ -15,6 +15,9 @@ APT_PACKAGES=(libopencv-dev clang libclang-dev pkg-config ffmpeg
   python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 
+# pip fetches ONNX Runtime's wheel and the motion-data packages; Debian's python3 may lack it.
+python3 -m pip --version >/dev/null 2>&1 || APT_PACKAGES+=(python3-pip)
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
