@@ -179,7 +179,7 @@ fn place_all(poses: &[Pose]) -> Vec<Joints> {
 fn eval_file(lifter: &Lifter, gt_path: &Path, kp: &Path, opts: &EvalOptions) -> Result<(usize, Metrics), EvalError> {
     let (_, gt) = read_motion(gt_path)?;
     let track = read_track(kp)?;
-    let lo = LiftOptions { checkpoint: opts.checkpoint.clone(), steps: opts.steps, guidance: opts.guidance, seed: opts.seed, progress: opts.progress, ..Default::default() };
+    let lo = LiftOptions { checkpoint: opts.checkpoint.clone(), steps: opts.steps, guidance: opts.guidance, seed: opts.seed, progress: opts.progress, hop: (lifter.frames() * 2 / 3).max(1), ..Default::default() };
     let lifted = lifter.lift_track(&track, &lo)?;
     let by_frame: std::collections::HashMap<u64, &super::format::MotionFrame> = gt.iter().map(|f| (f.frame, f)).collect();
     let (mut pp, mut gp) = (Vec::new(), Vec::new());
