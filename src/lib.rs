@@ -11,6 +11,7 @@
 //!   SMPL-24, the training-set builder (virtual cameras, detector noise), previews and stats.
 //! - [`model`]: the ViMo-style candle denoiser (pose encoder, per-frame timestep FiLM blocks, x0 output).
 //! - [`diffusion`]: noise schedule, forward noising with PTSS timesteps, SNR loss weightings.
+//! - [`lift`]: offline lifting of keypoint files to SMPL-24 motion (`mocapd.motion/1`), metrics, eval.
 //! - [`sampler`]: DDPM/DDIM from x0 predictions, classifier-free guidance, masked in-filling.
 //! - [`train`]: loss assembly of one training step (PTSS, condition dropout, SNR-weighted x0 + velocity).
 //! - [`commands`]: what each CLI subcommand does; `main.rs` only parses arguments.
@@ -19,6 +20,7 @@ pub mod commands;
 pub mod config;
 pub mod data;
 pub mod diffusion;
+pub mod lift;
 pub mod model;
 pub mod pose;
 pub mod sampler;

@@ -43,6 +43,51 @@ enum Command {
     /// Motion data for training: fetch, build, preview, stats.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Lift a `mocapd.keypoints/1` file to SMPL-24 motion with the diffusion model.
+    Lift {
+        /// Keypoint file (.jsonl) from `mocapd keypoints`.
+        keypoints: PathBuf,
+        /// Output: .jsonl (mocapd.motion/1) or .bvh.
+        #[arg(long)]
+        out: PathBuf,
+        /// DDIM steps.
+        #[arg(long, default_value_t = 8)]
+        steps: usize,
+        /// Classifier-free guidance weight (0 = conditional only).
+        #[arg(long, default_value_t = 0.0)]
+        guidance: f64,
+        #[arg(long, default_value = mocapd::lift::lift::DEFAULT_CHECKPOINT)]
+        checkpoint: PathBuf,
+        /// Window hop in frames (150-frame windows; 100 = 50 frames of overlap).
+        #[arg(long, default_value_t = 100)]
+        hop: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Evaluate a checkpoint: MPJPE, PA-MPJPE, acceleration error, jitter, foot skate.
+    Eval {
+        #[arg(long, default_value = mocapd::lift::lift::DEFAULT_CHECKPOINT)]
+        checkpoint: PathBuf,
+        /// Built data set whose val shards are evaluated.
+        #[arg(long, default_value = "data/train")]
+        data: PathBuf,
+        #[arg(long, default_value_t = 8)]
+        steps: usize,
+        #[arg(long, default_value_t = 0.0)]
+        guidance: f64,
+        /// Ground-truth mocapd.motion/1 file (with --keypoints) instead of the val shards.
+        #[arg(long, requires = "keypoints")]
+        gt: Option<PathBuf>,
+        #[arg(long, requires = "gt")]
+        keypoints: Option<PathBuf>,
+        /// At most this many val windows (0 = all).
+        #[arg(long, default_value_t = 64)]
+        max_windows: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +186,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Data(cmd) => data(cmd),
+        Command::Lift { keypoints, out, steps, guidance, checkpoint, hop, seed } => {
+            let o = mocapd::lift::LiftOptions { checkpoint, steps, guidance, hop, seed, progress: true, ..Default::default() };
+            let r = commands::lift::run(&keypoints, &out, &o)?;
+            eprintln!(
+                "wrote {} frames ({} inferred) to {} from {} windows in {:.1} s ({:.2} windows/s)",
+                r.frames, r.inferred_frames, out.display(), r.windows, r.seconds, r.windows_per_second
+            );
+            Ok(())
+        }
+        Command::Eval { checkpoint, data, steps, guidance, gt, keypoints, max_windows, seed, json } => {
+            let o = mocapd::lift::EvalOptions {
+                checkpoint,
+                data,
+                gt: gt.zip(keypoints),
+                steps,
+                guidance,
+                max_windows,
+                seed,
+                progress: !json,
+                ..Default::default()
+            };
+            Ok(commands::eval::run(&o, json)?)
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! CLI subcommands: each takes resolved settings and runs one job; `main.rs` only parses arguments.
 
 pub mod data;
+pub mod eval;
 pub mod keypoints;
+pub mod lift;
 
 use std::path::PathBuf;
 

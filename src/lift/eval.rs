@@ -1,0 +1,196 @@
+//! Evaluation of a checkpoint: (a) held-out takes (the val shards of a built data set, whose
+//! `pose2d` are already the noisy normalised conditions) sampled window by window and compared
+//! with their `motion` targets; or (b) a `mocapd.motion/1` ground-truth file paired with a
+//! keypoint file, lifted as `mocapd lift` would and compared frame by frame (frames matched by
+//! number; frames the lifter marked inferred are skipped; both sequences are put in their own
+//! canonical placement (first compared frame faces +Z, root over the origin) before comparing).
+//! Metrics in [`super::metrics`].
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::Device;
+use indicatif::ProgressBar;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::decode::{decode, Placement, Pose};
+use super::format::{read_motion, MotionFileError};
+use super::lift::{read_track, LiftError, LiftOptions, Lifter, DEFAULT_CHECKPOINT};
+use super::metrics::{metrics, Joints, Metrics};
+use crate::data::build::{read_manifest, Split};
+use crate::data::DataError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalOptions {
+    pub checkpoint: PathBuf,
+    /// Built data set (mode a).
+    pub data: PathBuf,
+    /// Ground-truth motion file and its keypoint file (mode b); overrides `data`.
+    pub gt: Option<(PathBuf, PathBuf)>,
+    pub steps: usize,
+    pub guidance: f64,
+    /// Evaluate at most this many val windows (0 = all).
+    pub max_windows: usize,
+    /// Windows sampled together (mode a).
+    pub batch: usize,
+    pub seed: u64,
+    pub progress: bool,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        Self { checkpoint: DEFAULT_CHECKPOINT.into(), data: "data/train".into(), gt: None, steps: 8, guidance: 0.0, max_windows: 64, batch: 8, seed: 0, progress: false }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Lift(#[from] LiftError),
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Motion(#[from] MotionFileError),
+    #[error("model: {0}")]
+    Model(#[from] candle_core::Error),
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvalReport {
+    /// `val` (held-out shards) or `file`.
+    pub mode: String,
+    pub checkpoint: PathBuf,
+    pub steps: usize,
+    pub guidance: f64,
+    pub windows: usize,
+    pub frames: usize,
+    pub metrics: Metrics,
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for EvalReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = &self.metrics;
+        let opt = |v: Option<f32>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "n/a".into());
+        writeln!(f, "eval ({}) {}: {} windows, {} frames, DDIM {} steps, guidance {} ({:.1} s)", self.mode, self.checkpoint.display(), self.windows, self.frames, self.steps, self.guidance, self.seconds)?;
+        writeln!(f, "{:<22} {:>10}", "metric", "value")?;
+        writeln!(f, "{:<22} {:>10.1}", "MPJPE (mm)", m.mpjpe_mm)?;
+        writeln!(f, "{:<22} {:>10.1}", "PA-MPJPE (mm)", m.pa_mpjpe_mm)?;
+        writeln!(f, "{:<22} {:>10.2}", "accel error (mm/f²)", m.accel_error_mm)?;
+        writeln!(f, "{:<22} {:>10.2}", "jitter (mm/f³)", m.jitter_mm)?;
+        writeln!(f, "{:<22} {:>10}", "foot skate", opt(m.foot_skate))?;
+        write!(f, "{:<22} {:>10}", "foot skate (gt)", opt(m.foot_skate_gt))
+    }
+}
+
+fn joints_of(rows: &[Vec<f32>]) -> Vec<Joints> {
+    rows.iter().map(|r| decode(r).joints()).collect()
+}
+
+/// Window-weighted mean of per-window metrics.
+fn average(ms: &[Metrics]) -> Metrics {
+    let n = ms.len().max(1) as f32;
+    let avg = |f: fn(&Metrics) -> f32| ms.iter().map(f).sum::<f32>() / n;
+    let avg_opt = |f: fn(&Metrics) -> Option<f32>| {
+        let v: Vec<f32> = ms.iter().filter_map(f).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32)
+    };
+    Metrics {
+        mpjpe_mm: avg(|m| m.mpjpe_mm),
+        pa_mpjpe_mm: avg(|m| m.pa_mpjpe_mm),
+        accel_error_mm: avg(|m| m.accel_error_mm),
+        jitter_mm: avg(|m| m.jitter_mm),
+        foot_skate: avg_opt(|m| m.foot_skate),
+        foot_skate_gt: avg_opt(|m| m.foot_skate_gt),
+    }
+}
+
+/// Runs the evaluation (see the module docs).
+pub fn eval(opts: &EvalOptions) -> Result<EvalReport, EvalError> {
+    let lifter = Lifter::load(&opts.checkpoint)?;
+    let t0 = Instant::now();
+    let (mode, windows, frames, m) = match &opts.gt {
+        Some((gt, kp)) => {
+            let (frames, m) = eval_file(&lifter, gt, kp, opts)?;
+            ("file", 1, frames, m)
+        }
+        None => {
+            let (w, f, m) = eval_val(&lifter, opts)?;
+            ("val", w, f, m)
+        }
+    };
+    Ok(EvalReport { mode: mode.into(), checkpoint: opts.checkpoint.clone(), steps: opts.steps, guidance: opts.guidance, windows, frames, metrics: m, seconds: t0.elapsed().as_secs_f64() })
+}
+
+fn eval_val(lifter: &Lifter, opts: &EvalOptions) -> Result<(usize, usize, Metrics), EvalError> {
+    let manifest = read_manifest(&opts.data)?;
+    let s = lifter.frames();
+    if manifest.clip_len != s {
+        return Err(EvalError::Mismatch(format!("data set clips have {} frames, the model {s}", manifest.clip_len)));
+    }
+    let dev = Device::Cpu;
+    let total: usize = manifest.shards.iter().filter(|sh| sh.split == Split::Val).map(|sh| sh.samples).sum();
+    let want = if opts.max_windows == 0 { total } else { total.min(opts.max_windows) };
+    if want == 0 {
+        return Err(EvalError::Mismatch(format!("{}: no validation windows", opts.data.display())));
+    }
+    let pb = if opts.progress { ProgressBar::new(want as u64) } else { ProgressBar::hidden() };
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let mut per = Vec::new();
+    let batch = opts.batch.max(1);
+    'shards: for sh in manifest.shards.iter().filter(|sh| sh.split == Split::Val) {
+        let path = opts.data.join(&sh.file);
+        let t = candle_core::safetensors::load(&path, &dev)?;
+        let get = |k: &str| t.get(k).cloned().ok_or_else(|| EvalError::Mismatch(format!("{}: no `{k}` tensor", path.display())));
+        let (motion, pose) = (get("motion")?, get("pose2d")?);
+        let n = motion.dim(0)?;
+        let mut i = 0;
+        while i < n {
+            let b = batch.min(n - i).min(want - per.len());
+            if b == 0 {
+                break 'shards;
+            }
+            let pz = lifter.sample_model_space(&pose.narrow(0, i, b)?, opts.steps, opts.guidance, None, &mut rng)?;
+            let pred = pz.to_vec3::<f32>()?;
+            let gt = motion.narrow(0, i, b)?.to_vec3::<f32>()?;
+            for (p, g) in pred.iter().zip(&gt) {
+                let p: Vec<Vec<f32>> = p.iter().map(|z| lifter.norm.denormalize(z)).collect();
+                per.push(metrics(&joints_of(&p), &joints_of(g)));
+            }
+            pb.inc(b as u64);
+            i += b;
+        }
+        if per.len() >= want {
+            break;
+        }
+    }
+    pb.finish_and_clear();
+    Ok((per.len(), per.len() * s, average(&per)))
+}
+
+fn place_all(poses: &[Pose]) -> Vec<Joints> {
+    let Some(first) = poses.first() else { return vec![] };
+    let pl = Placement::canonical_for(first);
+    poses.iter().map(|p| pl.to_canonical(p).joints()).collect()
+}
+
+fn eval_file(lifter: &Lifter, gt_path: &Path, kp: &Path, opts: &EvalOptions) -> Result<(usize, Metrics), EvalError> {
+    let (_, gt) = read_motion(gt_path)?;
+    let track = read_track(kp)?;
+    let lo = LiftOptions { checkpoint: opts.checkpoint.clone(), steps: opts.steps, guidance: opts.guidance, seed: opts.seed, progress: opts.progress, hop: (lifter.frames() * 2 / 3).max(1), ..Default::default() };
+    let lifted = lifter.lift_track(&track, &lo)?;
+    let by_frame: std::collections::HashMap<u64, &super::format::MotionFrame> = gt.iter().map(|f| (f.frame, f)).collect();
+    let (mut pp, mut gp) = (Vec::new(), Vec::new());
+    for f in lifted.frames.iter().filter(|f| !f.inferred) {
+        if let Some(g) = by_frame.get(&f.frame) {
+            pp.push(Pose { root: f.root, rotations: f.rotations, contacts: [0.0; 4] });
+            gp.push(Pose { root: g.root, rotations: g.rotations, contacts: [0.0; 4] });
+        }
+    }
+    if pp.is_empty() {
+        return Err(EvalError::Mismatch(format!("{} and {} share no frame numbers (with the performer seen)", gt_path.display(), kp.display())));
+    }
+    Ok((pp.len(), metrics(&place_all(&pp), &place_all(&gp))))
+}
