@@ -13,6 +13,7 @@
 //! - [`diffusion`]: noise schedule, forward noising with PTSS timesteps, SNR loss weightings.
 //! - [`sampler`]: DDPM/DDIM from x0 predictions, classifier-free guidance, masked in-filling.
 //! - [`train`]: loss assembly of one training step (PTSS, condition dropout, SNR-weighted x0 + velocity).
+//! - [`sink`]: where motion goes: VMC and plain OSC over UDP, crash-safe BVH and `.vrma` recorders.
 //! - [`commands`]: what each CLI subcommand does; `main.rs` only parses arguments.
 
 pub mod commands;
@@ -22,6 +23,7 @@ pub mod diffusion;
 pub mod model;
 pub mod pose;
 pub mod sampler;
+pub mod sink;
 pub mod skeleton;
 pub mod source;
 pub mod train;
