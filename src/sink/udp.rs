@@ -1,7 +1,7 @@
 //! OSC over UDP for the live senders: packing messages into bundles that each fit one
 //! 1472-byte datagram, an optional rate cap, and send errors that are counted and warned about
-//! (rate-limited) but never stop the sender (a receiver that is not listening makes Linux
-//! return ECONNREFUSED on the next `send_to`).
+//! (rate-limited) but never stop the sender (the socket is connected, so a receiver that is
+//! not listening makes Linux return ECONNREFUSED on a later send).
 
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
@@ -80,8 +80,11 @@ impl UdpOut {
     pub fn new(target: &str, max_rate_hz: Option<f32>) -> Result<Self, SinkError> {
         let target_addr = resolve(target)?;
         let bind = if target_addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
-        let socket =
-            UdpSocket::bind(bind).map_err(|source| SinkError::Socket { target: target.to_string(), source })?;
+        let sock_err = |source| SinkError::Socket { target: target.to_string(), source };
+        let socket = UdpSocket::bind(bind).map_err(sock_err)?;
+        // Connected, so the kernel reports ICMP port-unreachable as ECONNREFUSED on a later
+        // send (an unconnected socket drops it silently): the error is counted, not fatal.
+        socket.connect(target_addr).map_err(sock_err)?;
         let min_interval = match max_rate_hz {
             Some(hz) if hz.is_finite() && hz > 0.0 => 1.0 / hz as f64,
             _ => 0.0,
@@ -117,7 +120,7 @@ impl UdpOut {
     /// Send datagrams; failures are counted and warned about at most every 5 s.
     pub fn send_all(&mut self, datagrams: &[Vec<u8>]) {
         for d in datagrams {
-            match self.socket.send_to(d, self.target) {
+            match self.socket.send(d) {
                 Ok(n) => {
                     self.stats.datagrams += 1;
                     self.stats.bytes += n as u64;
