@@ -27,19 +27,38 @@ const HUMAN_BODY_BONES: &str = "Hips LeftUpperLeg RightUpperLeg LeftLowerLeg Rig
     Chest UpperChest Neck Head LeftShoulder RightShoulder LeftUpperArm RightUpperArm LeftLowerArm RightLowerArm \
     LeftHand RightHand LeftToes RightToes LeftEye RightEye Jaw";
 
-/// A real clip when the data tests have fetched it, else a synthetic walk-like motion with
-/// every joint moving.
-fn motion(frames: usize) -> Motion {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/raw/assimp/01_01.bvh");
-    if path.is_file() {
-        if let Ok((m, _)) = mocapd::data::sources::load_file(&path, None, "01_01") {
-            if m.len() >= frames {
-                eprintln!("motion: {}", path.display());
-                return Motion { fps: m.fps, root: m.root[..frames].to_vec(), rotations: m.rotations[..frames].to_vec() };
+/// CMU 01_01 retargeted onto SMPL-24 (fetched once into `data/raw/` like the data tests do),
+/// or `None` when it cannot be had (offline).
+fn real_clip() -> Option<&'static Motion> {
+    static CLIP: std::sync::OnceLock<Option<Motion>> = std::sync::OnceLock::new();
+    CLIP.get_or_init(|| {
+        let raw = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/raw");
+        let path = raw.join("assimp/01_01.bvh");
+        if !path.is_file() {
+            let pkg = mocapd::data::fetch::PACKAGES.iter().find(|p| p.folder == "assimp")?;
+            if let Err(e) = mocapd::data::fetch::fetch_package(&raw, pkg) {
+                eprintln!("motion: cannot fetch {}: {e}", pkg.name);
+                return None;
             }
         }
+        match mocapd::data::sources::load_file(&path, None, "01_01") {
+            Ok((m, _)) => Some(m),
+            Err(e) => {
+                eprintln!("motion: cannot load {}: {e}", path.display());
+                None
+            }
+        }
+    })
+    .as_ref()
+}
+
+/// The first `frames` frames of a real clip, else a synthetic walk-like motion with every
+/// joint moving.
+fn motion(frames: usize) -> Motion {
+    if let Some(m) = real_clip().filter(|m| m.len() >= frames) {
+        return Motion { fps: m.fps, root: m.root[..frames].to_vec(), rotations: m.rotations[..frames].to_vec() };
     }
-    eprintln!("motion: synthetic ({} not fetched)", path.display());
+    eprintln!("motion: synthetic (no real clip)");
     let fps = 30.0;
     let mut m = Motion { fps, root: Vec::new(), rotations: Vec::new() };
     for f in 0..frames {
@@ -132,7 +151,8 @@ fn vmc_frames_parse_with_the_vmc_crate() {
         }
     }
     let valid: BTreeSet<&str> = HUMAN_BODY_BONES.split_whitespace().collect();
-    let mut per_frame: Vec<HashMap<String, ([f32; 3], [f32; 4])>> = vec![HashMap::new()];
+    type Bones = HashMap<String, ([f32; 3], [f32; 4])>;
+    let mut per_frame: Vec<Bones> = vec![HashMap::new()];
     let mut times = 0;
     for d in &datagrams {
         let (_, packet) = rosc::decoder::decode_udp(d).expect("osc");

@@ -103,7 +103,7 @@ pub fn clean_quat(q: Quat) -> (Quat, u64) {
         return (QUAT_IDENTITY, bad);
     }
     let n = q.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
-    if !(n > 1e-6) || !n.is_finite() {
+    if !n.is_finite() || n <= 1e-6 {
         return (QUAT_IDENTITY, 1);
     }
     (q.map(|v| (v as f64 / n) as f32), 0)

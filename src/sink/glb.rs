@@ -12,7 +12,7 @@ pub const CHUNK_JSON: u32 = 0x4E4F_534A;
 pub const CHUNK_BIN: u32 = 0x004E_4942;
 
 fn pad_to_4(bytes: &mut Vec<u8>, fill: u8) {
-    while bytes.len() % 4 != 0 {
+    while !bytes.len().is_multiple_of(4) {
         bytes.push(fill);
     }
 }
