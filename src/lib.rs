@@ -14,6 +14,7 @@
 //! - [`lift`]: offline lifting of keypoint files to SMPL-24 motion (`mocapd.motion/1`), metrics, eval.
 //! - [`sampler`]: DDPM/DDIM from x0 predictions, classifier-free guidance, masked in-filling.
 //! - [`train`]: loss assembly of one training step (PTSS, condition dropout, SNR-weighted x0 + velocity).
+//! - [`sink`]: where motion goes: VMC and plain OSC over UDP, crash-safe BVH and `.vrma` recorders.
 //! - [`commands`]: what each CLI subcommand does; `main.rs` only parses arguments.
 
 pub mod commands;
@@ -24,6 +25,7 @@ pub mod lift;
 pub mod model;
 pub mod pose;
 pub mod sampler;
+pub mod sink;
 pub mod skeleton;
 pub mod source;
 pub mod train;

@@ -29,6 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Tests: the strict VMC validator (tests/support/vmc_validate_recv.py) parses with python-osc.
+PYTHON_OSC_VERSION=1.10.2
+if ! python3 -c "import pythonosc" >/dev/null 2>&1; then
+  echo "setup: installing python-osc ${PYTHON_OSC_VERSION} from PyPI"
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q "python-osc==${PYTHON_OSC_VERSION}"
+fi
+
 if [ ! -f "$ORT_LIB" ]; then
   echo "setup: fetching ONNX Runtime ${ORT_VERSION} from PyPI"
   tmp=$(mktemp -d)
