@@ -201,13 +201,20 @@ fn vmc_frames_parse_with_the_vmc_crate() {
     }
 }
 
+/// Python 3 with the python-osc that tools/setup.sh installs into .local/python.
+fn python3() -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.env("PYTHONPATH", std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".local/python"));
+    cmd
+}
+
 #[test]
 fn vmc_passes_the_strict_python_validator() {
-    let ok = Command::new("python3").args(["-c", "import pythonosc"]).status().is_ok_and(|s| s.success());
-    assert!(ok, "python-osc missing: python3 -m pip install python-osc==1.10.2");
+    let ok = python3().args(["-c", "import pythonosc"]).status().is_ok_and(|s| s.success());
+    assert!(ok, "python-osc missing from .local/python: run tools/setup.sh");
     let port = UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("free port").port();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/vmc_validate_recv.py");
-    let child = Command::new("python3")
+    let child = python3()
         .arg(&script)
         .args([port.to_string(), "3".into()])
         .stdout(std::process::Stdio::piped())

@@ -30,10 +30,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Tests: the strict VMC validator (tests/support/vmc_validate_recv.py) parses with python-osc.
+# Installed into the git-ignored .local/python, never into the system's Python.
 PYTHON_OSC_VERSION=1.10.2
-if ! python3 -c "import pythonosc" >/dev/null 2>&1; then
-  echo "setup: installing python-osc ${PYTHON_OSC_VERSION} from PyPI"
-  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q "python-osc==${PYTHON_OSC_VERSION}"
+if [ ! -d .local/python/pythonosc ]; then
+  echo "setup: installing python-osc ${PYTHON_OSC_VERSION} from PyPI into .local/python"
+  python3 -m pip install -q --no-deps --target .local/python "python-osc==${PYTHON_OSC_VERSION}"
 fi
 
 if [ ! -f "$ORT_LIB" ]; then
