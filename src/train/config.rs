@@ -214,7 +214,7 @@ impl Default for TrainConfig {
                 foot: lam(0.05),
             },
             schedule: ScheduleSection {
-                batch_size: 16,
+                batch_size: 4,
                 steps: 200_000,
                 val_every: 500,
                 val_batches: 4,
