@@ -43,6 +43,13 @@ enum Command {
     /// Motion data for training: fetch, build, preview, stats.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Train the denoiser. `--config` names the training file here (default config/train.toml):
+    /// data, model preset, optimiser, loss weighting, PTSS and λ schedules, validation, output folder.
+    Train {
+        /// Continue the run in the output folder from its last checkpoint.
+        #[arg(long)]
+        resume: bool,
+    },
     /// Lift a `mocapd.keypoints/1` file to SMPL-24 motion with the diffusion model.
     Lift {
         /// Keypoint file (.jsonl) from `mocapd keypoints`.
@@ -162,9 +169,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
         Command::Keypoints { source, out, model, realtime, preview, performer } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
             if let Some(m) = model {
                 settings.pose.model_kind = m.parse().map_err(anyhow::Error::msg).context("--model")?;
             }
@@ -186,6 +193,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Data(cmd) => data(cmd),
+        Command::Train { resume } => {
+            let config = cli.config.unwrap_or_else(|| PathBuf::from("config/train.toml"));
+            Ok(commands::train::run(&config, resume)?)
+        }
         Command::Lift { keypoints, out, steps, guidance, checkpoint, hop, seed } => {
             let o = mocapd::lift::LiftOptions { checkpoint, steps, guidance, hop, seed, progress: true, ..Default::default() };
             let r = commands::lift::run(&keypoints, &out, &o)?;

@@ -4,6 +4,7 @@ pub mod data;
 pub mod eval;
 pub mod keypoints;
 pub mod lift;
+pub mod train;
 
 use std::path::PathBuf;
 
@@ -22,6 +23,8 @@ pub enum Error {
     Data(#[from] crate::data::DataError),
     #[error(transparent)]
     Fetch(#[from] crate::data::fetch::FetchError),
+    #[error(transparent)]
+    Train(#[from] crate::train::TrainError),
     #[error("OpenCV: {0}")]
     OpenCv(#[from] opencv::Error),
     #[error("{0}")]

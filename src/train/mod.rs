@@ -1,8 +1,20 @@
-//! Loss assembly for one training step of the ViMo denoiser (seed
-//! `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.3 (iv), §3.4 (ii)-(iii), §IV): PTSS
-//! timesteps, forward noising, per-sample condition dropout (CFG), x0 prediction, SNR-weighted
-//! x0 loss plus the 6D-rotation velocity loss. FK-based L_joints and L_foot need SMPL forward
-//! kinematics and are not here yet.
+//! Training of the ViMo denoiser (seed `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.3 (iv),
+//! §3.4, §IV). This file assembles one step's loss: PTSS timesteps, forward noising, per-sample
+//! condition dropout (CFG), x0 prediction, SNR-weighted x0 loss + λ_vel L_vel (6D rotations) +
+//! λ_joints L_joints + λ_foot L_foot (FK on de-normalised motion, [`losses`]).
+//! [`config`]: `TrainConfig`; [`adan`]: Adan/AdamW with savable state; [`data`]: shards in
+//! memory; [`trainer`]: the loop ([`train`]); [`report`]: log, loss plot, model card.
+pub mod adan;
+pub mod config;
+pub mod data;
+pub mod init;
+pub mod losses;
+pub mod report;
+pub mod trainer;
+
+pub use config::TrainConfig;
+pub use trainer::{train, TrainError, TrainReport};
+
 use candle_core::{DType, Result, Tensor, D};
 use rand::Rng;
 
@@ -20,6 +32,11 @@ pub struct LossConfig {
     pub cond_drop: f64,
     /// λ_vel (seed's final stable value 0.02).
     pub lambda_vel: f64,
+    /// λ_joints (seed 0.1) and λ_foot (seed 0.05); they need `norm` (FK runs on raw motion).
+    pub lambda_joints: f64,
+    pub lambda_foot: f64,
+    /// Motion normalisation of the targets; `None` skips L_joints and L_foot.
+    pub norm: Option<losses::MotionNorm>,
 }
 
 /// Loss terms of one batch; `total` carries the graph for `backward`.
@@ -28,6 +45,10 @@ pub struct LossParts {
     pub total: Tensor,
     pub x0: f32,
     pub vel: f32,
+    pub joints: f32,
+    pub foot: f32,
+    /// Value of `total`.
+    pub value: f32,
 }
 
 /// L_vel over 6D rotations: w_i ‖(R_{i+1} − R_i) − (R̂_{i+1} − R̂_i)‖² / dims, w per frame [B, S].
@@ -65,8 +86,19 @@ pub fn diffusion_loss<R: Rng>(
     let w = cfg.weighting.weights(sched, &t)?; // [B, S]
     let l_x0 = weighted_x0_loss(&pred, x0, &w)?;
     let l_vel = velocity_loss(&pred, x0, &w)?;
-    let total = (&l_x0 + l_vel.affine(cfg.lambda_vel, 0.0)?)?;
-    Ok(LossParts { x0: l_x0.to_scalar()?, vel: l_vel.to_scalar()?, total })
+    let mut total = (&l_x0 + l_vel.affine(cfg.lambda_vel, 0.0)?)?;
+    let (mut joints, mut foot) = (0.0, 0.0);
+    if let Some(norm) = &cfg.norm {
+        let pred_raw = norm.denormalize(&pred)?;
+        let pred_pos = losses::fk_positions(&pred_raw)?;
+        let target_pos = losses::fk_positions(&norm.denormalize(x0)?)?.detach();
+        let l_j = losses::joints_loss(&pred_pos, &target_pos, &w)?;
+        let l_f = losses::foot_loss(&pred_pos, &pred_raw, &w)?;
+        joints = l_j.to_scalar()?;
+        foot = l_f.to_scalar()?;
+        total = ((total + l_j.affine(cfg.lambda_joints, 0.0)?)? + l_f.affine(cfg.lambda_foot, 0.0)?)?;
+    }
+    Ok(LossParts { x0: l_x0.to_scalar()?, vel: l_vel.to_scalar()?, joints, foot, value: total.to_scalar()?, total })
 }
 
 #[cfg(test)]
@@ -102,6 +134,9 @@ mod tests {
             weighting: LossWeighting::new(Weighting::recommended(), false),
             cond_drop: 0.25,
             lambda_vel: 0.02,
+            lambda_joints: 0.1,
+            lambda_foot: 0.05,
+            norm: Some(losses::MotionNorm::new(&[0.0; 151], &[1.0; 151], 1e-3, &dev)?),
         };
         let mut rng = rand::rngs::StdRng::seed_from_u64(5);
         let x0 = randn(&mut rng, (2, 16, 151), &dev)?;
@@ -111,7 +146,7 @@ mod tests {
         let mut last = 0.0;
         for step in 0..60 {
             let l = diffusion_loss(&m, &sched, &lc, &x0, &pose, step, &mut rng)?;
-            assert!(l.x0.is_finite() && l.vel.is_finite());
+            assert!(l.x0.is_finite() && l.vel.is_finite() && l.joints.is_finite() && l.foot.is_finite());
             if step < 10 {
                 first += l.x0;
             }
