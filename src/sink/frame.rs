@@ -20,7 +20,7 @@ pub struct MotionFrame {
     pub root: Vec3,
     /// Local joint rotations `(x, y, z, w)` in SMPL order; joint 0 is the global orientation.
     pub rotations: [Quat; NUM_JOINTS],
-    /// Foot contact probabilities: left ankle, right ankle, left toe, right toe.
+    /// Foot contact probabilities: left ankle, left foot (toe), right ankle, right foot (`data::features::CONTACT_JOINTS`).
     pub contacts: [f32; 4],
     /// True when the frame was predicted without a fresh detection (occlusion, dropped frame).
     pub inferred: bool,

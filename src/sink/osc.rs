@@ -10,7 +10,7 @@
 //! | `/mocapd/frame` | `if` | frame number, stream time in seconds |
 //! | `/mocapd/root` | `fff` | pelvis world position x y z (metres, feet on the floor at y = 0) |
 //! | `/mocapd/joint/<smpl_name>` | `ffff` | local rotation quaternion x y z w, relative to the parent joint |
-//! | `/mocapd/contacts` | `ffff` | foot contact 0..1: left ankle, right ankle, left toe, right toe |
+//! | `/mocapd/contacts` | `ffff` | foot contact 0..1: left ankle, left foot (toe), right ankle, right foot, as in the training target |
 //!
 //! `<smpl_name>` is each of the 24 SMPL joints in SMPL order: `pelvis` (global orientation),
 //! `left_hip`, `right_hip`, `spine1`, `left_knee`, `right_knee`, `spine2`, `left_ankle`,
