@@ -3,6 +3,7 @@
 //! `config/default.toml` documents every key; it is compiled in, so the defaults the binary
 //! uses are exactly the ones that file shows. A user's file overrides key by key.
 
+mod pipeline;
 mod raw;
 
 pub use raw::RawConfig;
@@ -35,6 +36,8 @@ pub struct Settings {
     pub image_fps: f64,
     pub source: SourceOptions,
     pub pose: PoseSettings,
+    /// `[pipeline]`, `[sink.*]` and `[record]`: `mocapd run` and `mocapd bench`.
+    pub pipeline: crate::pipeline::PipelineSettings,
 }
 
 impl Settings {
@@ -57,15 +60,15 @@ fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
 }
 
 /// The user's value for `key` if given, else the default.
-fn pick<T>(user: Option<T>, default: Option<T>, key: &'static str) -> Result<T, ConfigError> {
+pub(crate) fn pick<T>(user: Option<T>, default: Option<T>, key: &'static str) -> Result<T, ConfigError> {
     user.or(default).ok_or_else(|| invalid(key, "missing from the built-in defaults"))
 }
 
-fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key, problem: problem.into() }
 }
 
-fn seconds(key: &'static str, v: f64) -> Result<Duration, ConfigError> {
+pub(crate) fn seconds(key: &'static str, v: f64) -> Result<Duration, ConfigError> {
     if v.is_finite() && v > 0.0 && v < 3600.0 {
         Ok(Duration::from_secs_f64(v))
     } else {
@@ -142,7 +145,8 @@ fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError
         detection_threshold,
         track_timeout_s: track_timeout.as_secs_f64(),
     };
-    Ok(Settings { input, image_fps, source, pose })
+    let pipeline = pipeline::resolve(&defaults.pipeline, &user.pipeline, &defaults.sink, &user.sink, &defaults.record, &user.record)?;
+    Ok(Settings { input, image_fps, source, pose, pipeline })
 }
 
 #[cfg(test)]
