@@ -174,6 +174,10 @@ mod tests {
         assert_eq!(s.source.queue_capacity, 4);
         assert_eq!(s.pose.model_kind, crate::pose::ModelKind::Lightning);
         assert_eq!(s.pose.threads, 1);
+        let p = &s.pipeline;
+        assert_eq!((p.steps, p.guidance, p.hop, p.lookahead_frames), (4, 0.0, None, 0));
+        assert_eq!(p.vmc.as_ref().map(|v| v.target.as_str()), Some("127.0.0.1:39539"));
+        assert!(p.osc.is_none() && p.record.bvh.is_none() && p.record.vrma.is_none() && p.record.motion.is_none());
     }
 
     #[test]
@@ -184,7 +188,13 @@ mod tests {
         assert!(bad("[source]\nreconnect_min_s = 9.0\nreconnect_max_s = 1.0").contains("source.reconnect_max_s"));
         assert!(bad("[pose]\nmultipose_size = 250").contains("pose.multipose_size"));
         assert!(bad("[pose]\nperformer = \"tallest\"").contains("pose.performer"));
-        let unknown = parse("[sink]\nport = 1", Path::new("u.toml")).unwrap_err().to_string();
-        assert!(unknown.contains("u.toml") && unknown.contains("sink"), "{unknown}");
+        assert!(bad("[pipeline]\nsteps = 0").contains("pipeline.steps"));
+        assert!(bad("[pipeline]\nlookahead_frames = 500").contains("pipeline.lookahead_frames"));
+        assert!(bad("[sink.osc]\nenabled = true\ntarget = \"no port\"").contains("sink.osc.target"));
+        assert!(bad("[sink.vmc]\nmax_rate_hz = -1.0").contains("sink.vmc.max_rate_hz"));
+        let unknown = parse("[sink.vmc]\nport = 1", Path::new("u.toml")).unwrap_err().to_string();
+        assert!(unknown.contains("u.toml") && unknown.contains("port"), "{unknown}");
+        let unknown = parse("[sinks]\nport = 1", Path::new("u.toml")).unwrap_err().to_string();
+        assert!(unknown.contains("sinks"), "{unknown}");
     }
 }

@@ -57,6 +57,12 @@ pub struct SinkReport {
 
 /// Builds the configured sinks and starts their threads.
 pub fn start(s: &PipelineSettings, fps: f64, stats: &Arc<Stats>) -> Result<(Fanout, Vec<JoinHandle<SinkReport>>), PipelineError> {
+    let r = &s.record;
+    for p in [&r.bvh, &r.vrma, &r.motion].into_iter().flatten() {
+        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| crate::sink::SinkError::Io { path: dir.into(), source })?;
+        }
+    }
     let mut sinks: Vec<(&str, Box<dyn Sink>)> = Vec::new();
     if let Some(c) = &s.vmc {
         sinks.push(("vmc", Box::new(VmcSender::new(c)?)));

@@ -124,7 +124,8 @@ mod tests {
         assert_eq!(p.step(0.5, false, Some(&pose)), Mode::Live, "short gap: in-filled by the model");
         let Mode::Idle(w) = p.step(1.5, false, Some(&pose)) else { panic!("idle") };
         assert!(w < 0.01);
-        let idle = p.apply(p.step(3.0, false, Some(&pose)), None).unwrap();
+        let mode = p.step(3.0, false, Some(&pose));
+        let idle = p.apply(mode, None).unwrap();
         assert_eq!(idle.root, pose.root, "root held while idle");
         assert!(matches!(p.step(3.1, true, Some(&idle)), Mode::Returning(w) if w < 0.01));
         assert!(matches!(p.step(3.4, true, Some(&idle)), Mode::Returning(w) if w > 0.5));
