@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -63,24 +63,34 @@ impl DenoiseLoop {
     }
 
     /// Runs until the pose queue closes, then sends every frame still pending (lookahead too).
+    /// Takes no more poses than the window can hold unsent: a burst waits in the pose queue
+    /// instead of overwriting frames that were never generated.
     pub fn run(mut self, rx: Receiver<Pose2d>) {
         loop {
-            let ended = match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(p) => {
-                    self.push(p);
-                    false
+            let mut ended = false;
+            if self.has_room() {
+                match rx.recv_timeout(Duration::from_millis(50)) {
+                    Ok(p) => self.push(p),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => ended = true,
                 }
-                Err(RecvTimeoutError::Timeout) => false,
-                Err(RecvTimeoutError::Disconnected) => true,
-            };
-            while let Ok(p) = rx.try_recv() {
-                self.push(p);
+                while !ended && self.has_room() {
+                    match rx.try_recv() {
+                        Ok(p) => self.push(p),
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => ended = true,
+                    }
+                }
             }
             self.update(ended);
             if ended {
                 break;
             }
         }
+    }
+
+    fn has_room(&self) -> bool {
+        self.window.end() - self.sent_end < self.window.capacity() as u64
     }
 
     fn push(&mut self, p: Pose2d) {

@@ -37,6 +37,12 @@ pub struct Fanout {
 }
 
 impl Fanout {
+    /// A fan-out into one plain channel (tests, embedding): the caller is the only sink.
+    pub fn channel(capacity: usize, stats: Arc<Stats>) -> (Self, crossbeam_channel::Receiver<Outgoing>) {
+        let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
+        (Self { outs: vec![tx], stats }, rx)
+    }
+
     /// Offers the frame to every sink; a full queue drops it for that sink only.
     pub fn send(&self, o: Outgoing) {
         for tx in &self.outs {

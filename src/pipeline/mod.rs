@@ -18,6 +18,9 @@ pub mod presence;
 pub mod settings;
 pub mod stats;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::thread::JoinHandle;
