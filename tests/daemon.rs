@@ -49,7 +49,9 @@ fn tiny_checkpoint(dir: &Path) -> PathBuf {
 
 /// Collects datagrams with their arrival times until `quiet` passes without one (after the
 /// first) or `limit` passes.
-fn receiver(quiet: Duration, limit: Duration) -> (String, std::thread::JoinHandle<Vec<(Instant, Vec<u8>)>>) {
+type Datagrams = Vec<(Instant, Vec<u8>)>;
+
+fn receiver(quiet: Duration, limit: Duration) -> (String, std::thread::JoinHandle<Datagrams>) {
     let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
     sock.set_read_timeout(Some(Duration::from_millis(100))).expect("timeout");
     let addr = sock.local_addr().expect("addr").to_string();

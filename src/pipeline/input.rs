@@ -124,7 +124,7 @@ fn replay_keypoints(header: crate::pose::record::Header, frames: Vec<PoseFrame>,
     let track = performer_track(header, &frames);
     let start = Instant::now();
     let t0 = track.t.first().copied().unwrap_or(0.0);
-    for i in 0..track.len() {
+    for (i, &people) in people.iter().enumerate().take(track.len()) {
         let due = start + Duration::from_secs_f64((track.t[i] - t0).max(0.0));
         while let Some(left) = due.checked_duration_since(Instant::now()) {
             if stop.load(Relaxed) {
@@ -136,8 +136,8 @@ fn replay_keypoints(header: crate::pose::record::Header, frames: Vec<PoseFrame>,
             return;
         }
         let now = Instant::now();
-        queue.stats.people.store(people[i] as u64, Relaxed);
-        let p = Pose2d { seq: track.frame[i], t: track.t[i], captured: now, posed: now, keypoints: track.keypoints[i], seen: track.seen[i], people: people[i] };
+        queue.stats.people.store(people as u64, Relaxed);
+        let p = Pose2d { seq: track.frame[i], t: track.t[i], captured: now, posed: now, keypoints: track.keypoints[i], seen: track.seen[i], people };
         if !queue.send(p) {
             return;
         }
