@@ -209,3 +209,25 @@ fn malformed_config_names_the_key() {
         assert!(stderr.contains(key), "error for {text:?} does not name {key}: {stderr}");
     }
 }
+
+#[test]
+fn bench_reports_latency_and_draws_the_histogram() {
+    let kp = demo_keypoints();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), "127.0.0.1:9", None);
+    let png = dir.path().join("latency.png");
+    let out = Command::new(BIN)
+        .args(["--config", cfg.to_str().unwrap(), "bench", kp.to_str().unwrap(), "--duration", "3", "--json", "--histogram", png.to_str().unwrap()])
+        .output()
+        .expect("bench");
+    assert!(out.status.success(), "bench failed: {}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let sent = r["frames_sent"].as_u64().expect("frames_sent");
+    assert!((60..=110).contains(&sent), "3 s at 30 fps: {sent}");
+    for key in ["p50", "p95", "p99", "max"] {
+        assert!(r["latency_ms"][key].as_f64().is_some_and(|v| v > 0.0 && v < 5000.0), "latency {key}: {}", r["latency_ms"]);
+    }
+    assert!(r["rss_max_mib"].as_f64().is_some_and(|v| v > 1.0) && r["cpu_seconds"].as_f64().is_some_and(|v| v > 0.0));
+    let img = std::fs::read(&png).expect("histogram written");
+    assert_eq!(&img[1..4], b"PNG");
+}
