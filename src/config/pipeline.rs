@@ -62,6 +62,10 @@ pub(super) fn resolve(
     let pose_queue = queue(pick(u.pose_queue, d.pose_queue, "pipeline.pose_queue")?, "pipeline.pose_queue")?;
     let sink_queue = queue(pick(u.sink_queue, d.sink_queue, "pipeline.sink_queue")?, "pipeline.sink_queue")?;
     let secs = |uv: Option<f64>, dv: Option<f64>, key: &'static str| -> Result<Duration, ConfigError> { seconds(key, pick(uv, dv, key)?) };
+    let max_root_speed = pick(u.max_root_speed, d.max_root_speed, "pipeline.max_root_speed")?;
+    if !(max_root_speed.is_finite() && (0.0..=100.0).contains(&max_root_speed)) {
+        return Err(invalid("pipeline.max_root_speed", format!("must be 0 (no limit) or a speed in (0, 100] m/s, got {max_root_speed}")));
+    }
     let status_interval = pick(u.status_interval_s, d.status_interval_s, "pipeline.status_interval_s")?;
     let status_every = if status_interval == 0.0 { None } else { Some(seconds("pipeline.status_interval_s", status_interval)?) };
 
@@ -103,6 +107,7 @@ pub(super) fn resolve(
         hop: (hop > 0).then_some(hop),
         lookahead_frames,
         seed: pick(u.seed, d.seed, "pipeline.seed")?,
+        max_root_speed: (max_root_speed > 0.0).then_some(max_root_speed),
         pose_queue,
         sink_queue,
         absent_timeout: secs(u.absent_timeout_s, d.absent_timeout_s, "pipeline.absent_timeout_s")?,

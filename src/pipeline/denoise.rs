@@ -21,8 +21,11 @@ use super::stats::Stats;
 use crate::lift::decode::{decode, encode, keep_sign, Placement, Pose};
 use crate::lift::Lifter;
 use crate::sink::MotionFrame;
-use crate::skeleton::rotation::QUAT_IDENTITY;
+use crate::skeleton::rotation::{add, norm, scale, sub, Vec3, QUAT_IDENTITY};
 use crate::window::{Pose2d, Window};
+
+/// Frames gathered before the first update (about a quarter of a second at 30 fps).
+pub const WARMUP_FRAMES: usize = 8;
 
 /// The loop's state (owned by the `denoise` thread).
 pub struct DenoiseLoop {
@@ -36,6 +39,8 @@ pub struct DenoiseLoop {
     history: VecDeque<Vec<f32>>,
     sent_end: u64,
     last: Option<Pose>,
+    last_t: f64,
+    max_root_speed: Option<f32>,
     presence: Presence,
     rng: StdRng,
     out: Fanout,
@@ -54,6 +59,8 @@ impl DenoiseLoop {
             history: VecDeque::with_capacity(frames),
             sent_end: 0,
             last: None,
+            last_t: 0.0,
+            max_root_speed: s.max_root_speed,
             presence: Presence::new(s.absent_timeout.as_secs_f64(), s.idle_ease.as_secs_f64(), s.return_blend.as_secs_f64()),
             rng: StdRng::seed_from_u64(s.seed),
             lifter,
@@ -105,6 +112,10 @@ impl DenoiseLoop {
         if target <= self.sent_end || self.window.is_empty() {
             return;
         }
+        if self.sent_end == 0 && !last && (target as usize) < WARMUP_FRAMES {
+            // A first window of one frame held 150 times gives the model nothing to go on.
+            return;
+        }
         if let Some(hop) = self.hop.filter(|_| !last) {
             if target - self.sent_end < hop as u64 {
                 return;
@@ -130,7 +141,11 @@ impl DenoiseLoop {
             });
             if let Some(prev) = &self.last {
                 keep_sign(&prev.rotations, &mut pose.rotations);
+                if let Some(v) = self.max_root_speed {
+                    pose.root = limit_step(prev.root, pose.root, v * (p.t - self.last_t).clamp(1e-3, 1.0) as f32);
+                }
             }
+            self.last_t = p.t;
             self.history.push_back(encode(&pose));
             if self.history.len() > self.window.capacity() {
                 self.history.pop_front();
@@ -174,4 +189,14 @@ impl DenoiseLoop {
             }
         }
     }
+}
+
+/// `to`, moved no further than `max` metres from `from` (no root teleports).
+fn limit_step(from: Vec3, to: Vec3, max: f32) -> Vec3 {
+    let d = sub(to, from);
+    let n = norm(d);
+    if n <= max || !n.is_finite() {
+        return to;
+    }
+    add(from, scale(d, max / n))
 }

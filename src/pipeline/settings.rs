@@ -24,6 +24,8 @@ pub struct PipelineSettings {
     pub lookahead_frames: usize,
     /// Seed of the sampling noise.
     pub seed: u64,
+    /// The root moves at most this fast (m/s) from one sent frame to the next; `None`: no limit.
+    pub max_root_speed: Option<f32>,
     /// Poses that may wait between the pose stage and the denoise loop (oldest dropped).
     pub pose_queue: usize,
     /// Frames that may wait for each sink (newest dropped when full).
@@ -62,6 +64,7 @@ impl Default for PipelineSettings {
             hop: None,
             lookahead_frames: 0,
             seed: 0,
+            max_root_speed: Some(6.0),
             pose_queue: 32,
             sink_queue: 64,
             absent_timeout: Duration::from_secs(1),

@@ -59,6 +59,11 @@ fn check_stream(out: &[Outgoing], n: u64) {
         assert_eq!(o.frame.frame, k as u64, "in order");
         assert!(o.frame.is_clean(1e-3), "frame {k} not clean");
     }
+    // The root never moves faster than pipeline.max_root_speed (6 m/s by default).
+    for w in out.windows(2) {
+        let step = norm(crate::skeleton::rotation::sub(w[1].frame.root, w[0].frame.root));
+        assert!(step <= 6.0 / 30.0 + 1e-4, "root teleports {step} m at frame {}", w[1].frame.frame);
+    }
 }
 
 #[test]
