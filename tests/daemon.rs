@@ -190,6 +190,14 @@ fn sigterm_mid_recording_finalises_everything_and_a_deaf_receiver_is_fine() {
     assert!(out.status.success(), "exit after SIGTERM: {:?}\n{stderr}", out.status);
     let n = check_recordings(dir.path());
     assert!(n > 10 && n < 200, "stopped mid-take: {n} frames\n{stderr}");
+    // Nothing lost: every frame the denoiser sent is in every recording.
+    let out_frames: usize = stderr
+        .split("motion frames out")
+        .next()
+        .and_then(|head| head.rsplit(", ").next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no summary line: {stderr}"));
+    assert_eq!(out_frames, n, "frames sent vs recorded");
 }
 
 #[test]

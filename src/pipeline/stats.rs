@@ -137,12 +137,13 @@ impl StatusLine {
         let (fin, fout) = (stats.frames_in.load(Relaxed), stats.frames_out.load(Relaxed));
         let new = stats.samples_since(self.samples);
         let lat: Vec<f64> = new.iter().map(|s| s.latency_ms).collect();
+        let ms = |q: f64| if lat.is_empty() { "  -  ".to_string() } else { format!("{:5.1}", quantile(&lat, q)) };
         let line = format!(
-            "in {:5.1} fps | out {:5.1} fps | latency p50 {:5.1} ms p95 {:5.1} ms | people {} | drops {}",
+            "in {:5.1} fps | out {:5.1} fps | latency p50 {} ms p95 {} ms | people {} | drops {}",
             (fin - self.frames_in) as f64 / dt,
             (fout - self.frames_out) as f64 / dt,
-            quantile(&lat, 0.5),
-            quantile(&lat, 0.95),
+            ms(0.5),
+            ms(0.95),
             stats.people.load(Relaxed),
             stats.drops(),
         );
