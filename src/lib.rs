@@ -15,6 +15,8 @@
 //! - [`sampler`]: DDPM/DDIM from x0 predictions, classifier-free guidance, masked in-filling.
 //! - [`train`]: loss assembly of one training step (PTSS, condition dropout, SNR-weighted x0 + velocity).
 //! - [`sink`]: where motion goes: VMC and plain OSC over UDP, crash-safe BVH and `.vrma` recorders.
+//! - [`window`]: the live 2D history, a ring of the performer's last S poses.
+//! - [`pipeline`]: `mocapd run`/`bench`: input → pose → window → denoise loop → sink threads, stats.
 //! - [`commands`]: what each CLI subcommand does; `main.rs` only parses arguments.
 
 pub mod commands;
@@ -23,9 +25,11 @@ pub mod data;
 pub mod diffusion;
 pub mod lift;
 pub mod model;
+pub mod pipeline;
 pub mod pose;
 pub mod sampler;
 pub mod sink;
 pub mod skeleton;
 pub mod source;
 pub mod train;
+pub mod window;

@@ -40,6 +40,26 @@ enum Command {
         #[arg(long)]
         performer: Option<String>,
     },
+    /// Run the daemon: source → pose → diffusion denoiser → VMC/OSC senders and recorders, until
+    /// the input ends or SIGINT/SIGTERM (recordings are finalised). Sinks: [sink.*], [record].
+    Run {
+        /// Source (overrides source.input): video, camera, stream, image directory or keypoint file.
+        source: Option<String>,
+    },
+    /// Replay a video or keypoint recording at its native rate through the whole pipeline and
+    /// report glass-to-wire latency, per-stage times, drops, jitter, CPU and memory.
+    Bench {
+        source: String,
+        /// Stop after this many seconds (default: the whole input).
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Print the report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Latency histogram image.
+        #[arg(long, default_value = "bench-latency.png")]
+        histogram: PathBuf,
+    },
     /// Motion data for training: fetch, build, preview, stats.
     #[command(subcommand)]
     Data(DataCommand),
@@ -153,6 +173,10 @@ fn lafan1(include: &[String]) -> anyhow::Result<bool> {
 }
 
 fn main() -> ExitCode {
+    // The denoiser runs on one core beside the pose stage: candle's CPU kernels use one thread.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", "1");
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,ort=warn".into()),
@@ -190,6 +214,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 s.frames_with_performer,
                 s.dropped
             );
+            Ok(())
+        }
+        Command::Run { source } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let input = source.unwrap_or_else(|| settings.input.clone());
+            let r = commands::run::run(&input, &settings)?;
+            eprintln!(
+                "stopped: {} poses in, {} motion frames out, {} dropped, {:.1} s",
+                r.frames_in, r.frames_out, r.drops, r.seconds
+            );
+            for s in &r.sinks {
+                eprintln!("  sink {}: {} frames, {} datagrams, {} send errors, {} failures", s.name, s.stats.frames, s.stats.datagrams, s.stats.send_errors, s.errors);
+            }
+            Ok(())
+        }
+        Command::Bench { source, duration, json, histogram } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let o = commands::bench::BenchOptions { input: source, duration, histogram };
+            let r = commands::bench::run(&o, &settings)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                eprint!("{}", r.text());
+            }
             Ok(())
         }
         Command::Data(cmd) => data(cmd),

@@ -1,9 +1,11 @@
 //! CLI subcommands: each takes resolved settings and runs one job; `main.rs` only parses arguments.
 
+pub mod bench;
 pub mod data;
 pub mod eval;
 pub mod keypoints;
 pub mod lift;
+pub mod run;
 pub mod train;
 
 use std::path::PathBuf;
@@ -25,6 +27,8 @@ pub enum Error {
     Fetch(#[from] crate::data::fetch::FetchError),
     #[error(transparent)]
     Train(#[from] crate::train::TrainError),
+    #[error(transparent)]
+    Pipeline(#[from] crate::pipeline::PipelineError),
     #[error("OpenCV: {0}")]
     OpenCv(#[from] opencv::Error),
     #[error("{0}")]

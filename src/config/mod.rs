@@ -3,6 +3,7 @@
 //! `config/default.toml` documents every key; it is compiled in, so the defaults the binary
 //! uses are exactly the ones that file shows. A user's file overrides key by key.
 
+mod pipeline;
 mod raw;
 
 pub use raw::RawConfig;
@@ -35,6 +36,8 @@ pub struct Settings {
     pub image_fps: f64,
     pub source: SourceOptions,
     pub pose: PoseSettings,
+    /// `[pipeline]`, `[sink.*]` and `[record]`: `mocapd run` and `mocapd bench`.
+    pub pipeline: crate::pipeline::PipelineSettings,
 }
 
 impl Settings {
@@ -57,15 +60,15 @@ fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
 }
 
 /// The user's value for `key` if given, else the default.
-fn pick<T>(user: Option<T>, default: Option<T>, key: &'static str) -> Result<T, ConfigError> {
+pub(crate) fn pick<T>(user: Option<T>, default: Option<T>, key: &'static str) -> Result<T, ConfigError> {
     user.or(default).ok_or_else(|| invalid(key, "missing from the built-in defaults"))
 }
 
-fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key, problem: problem.into() }
 }
 
-fn seconds(key: &'static str, v: f64) -> Result<Duration, ConfigError> {
+pub(crate) fn seconds(key: &'static str, v: f64) -> Result<Duration, ConfigError> {
     if v.is_finite() && v > 0.0 && v < 3600.0 {
         Ok(Duration::from_secs_f64(v))
     } else {
@@ -142,7 +145,8 @@ fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError
         detection_threshold,
         track_timeout_s: track_timeout.as_secs_f64(),
     };
-    Ok(Settings { input, image_fps, source, pose })
+    let pipeline = pipeline::resolve(&defaults.pipeline, &user.pipeline, &defaults.sink, &user.sink, &defaults.record, &user.record)?;
+    Ok(Settings { input, image_fps, source, pose, pipeline })
 }
 
 #[cfg(test)]
@@ -170,6 +174,10 @@ mod tests {
         assert_eq!(s.source.queue_capacity, 4);
         assert_eq!(s.pose.model_kind, crate::pose::ModelKind::Lightning);
         assert_eq!(s.pose.threads, 1);
+        let p = &s.pipeline;
+        assert_eq!((p.steps, p.guidance, p.hop, p.lookahead_frames), (4, 0.0, None, 0));
+        assert_eq!(p.vmc.as_ref().map(|v| v.target.as_str()), Some("127.0.0.1:39539"));
+        assert!(p.osc.is_none() && p.record.bvh.is_none() && p.record.vrma.is_none() && p.record.motion.is_none());
     }
 
     #[test]
@@ -180,7 +188,13 @@ mod tests {
         assert!(bad("[source]\nreconnect_min_s = 9.0\nreconnect_max_s = 1.0").contains("source.reconnect_max_s"));
         assert!(bad("[pose]\nmultipose_size = 250").contains("pose.multipose_size"));
         assert!(bad("[pose]\nperformer = \"tallest\"").contains("pose.performer"));
-        let unknown = parse("[sink]\nport = 1", Path::new("u.toml")).unwrap_err().to_string();
-        assert!(unknown.contains("u.toml") && unknown.contains("sink"), "{unknown}");
+        assert!(bad("[pipeline]\nsteps = 0").contains("pipeline.steps"));
+        assert!(bad("[pipeline]\nlookahead_frames = 500").contains("pipeline.lookahead_frames"));
+        assert!(bad("[sink.osc]\nenabled = true\ntarget = \"no port\"").contains("sink.osc.target"));
+        assert!(bad("[sink.vmc]\nmax_rate_hz = -1.0").contains("sink.vmc.max_rate_hz"));
+        let unknown = parse("[sink.vmc]\nport = 1", Path::new("u.toml")).unwrap_err().to_string();
+        assert!(unknown.contains("u.toml") && unknown.contains("port"), "{unknown}");
+        let unknown = parse("[sinks]\nport = 1", Path::new("u.toml")).unwrap_err().to_string();
+        assert!(unknown.contains("sinks"), "{unknown}");
     }
 }

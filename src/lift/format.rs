@@ -149,6 +149,11 @@ impl MotionWriter {
         self.line(frame)
     }
 
+    /// Pushes buffered lines to the file.
+    pub fn flush(&mut self) -> Result<(), MotionFileError> {
+        self.out.flush().map_err(|source| MotionFileError::Write { path: self.path.clone(), source })
+    }
+
     /// Flushes; returns the number of frames written.
     pub fn finish(mut self) -> Result<usize, MotionFileError> {
         self.out.flush().map_err(|source| MotionFileError::Write { path: self.path.clone(), source })?;

@@ -23,7 +23,7 @@ use super::decode::{decode, encode, keep_sign, Normalizer, Placement, Pose};
 use super::format::{write_motion, MotionFileError, MotionFrame, MotionHeader};
 use super::input::{padded, performer_track, window_starts, Track2d};
 use crate::data::bvh_write::{self, BvhWriteError};
-use crate::data::cond2d::normalize_sequence;
+use crate::data::cond2d::{normalize_sequence, Frame2d};
 use crate::diffusion::{randn, NoiseSchedule};
 use crate::model::{load_checkpoint, Checkpoint, CheckpointError, Denoiser, ModelConfig};
 use crate::pose::record::{KeypointReader, RecordError};
@@ -154,6 +154,38 @@ impl Lifter {
         sample(&m as &dyn X0Model, &self.sched, x_t, &SampleOptions { steps, guidance, infill }, rng)
     }
 
+    /// Samples one window of `S` frames of pixel keypoints (`kp`, missing frames all zero) and
+    /// returns world-frame features for every frame. The first `known.len()` frames are in-filled
+    /// from `known` (world-frame features already produced); `place` maps world ↔ the window's
+    /// canonical frame (`Placement::canonical_for` the first known frame, or the previous
+    /// output's last frame when nothing is known, so the root stays continuous). Shared by the
+    /// offline lifter and the live pipeline.
+    pub fn sample_window(&self, kp: &[Frame2d], known: &[Vec<f32>], place: Placement, steps: usize, guidance: f64, rng: &mut StdRng) -> Result<Vec<Vec<f32>>, LiftError> {
+        let (s, d) = (self.frames(), self.config.motion_dim);
+        if kp.len() != s || known.len() > s {
+            return Err(LiftError::BadOptions(format!("window of {} frames with {} known; the model takes {s}", kp.len(), known.len())));
+        }
+        let flat: Vec<f32> = normalize_sequence(kp).iter().flatten().flatten().copied().collect();
+        let pose = Tensor::from_vec(flat, (1, s, 17, 3), &self.dev)?;
+        let out = if known.is_empty() {
+            self.sample_model_space(&pose, steps, guidance, None, rng)?
+        } else {
+            let mut kn = vec![0.0f32; s * d];
+            let mut mask = vec![0.0f32; s];
+            for (j, f) in known.iter().enumerate() {
+                let c = encode(&place.to_canonical(&decode(f)));
+                kn[j * d..(j + 1) * d].copy_from_slice(&self.norm.normalize(&c));
+                mask[j] = 1.0;
+            }
+            let kn = Tensor::from_vec(kn, (1, s, d), &self.dev)?;
+            let mask = Tensor::from_vec(mask, (1, s), &self.dev)?;
+            let inf = Infill { known: &kn, mask: &mask, mode: InfillMode::Renoise };
+            self.sample_model_space(&pose, steps, guidance, Some(inf), rng)?
+        };
+        let z = out.squeeze(0)?.to_vec2::<f32>()?;
+        Ok(z.iter().map(|zf| encode(&place.to_world(&decode(&self.norm.denormalize(zf))))).collect())
+    }
+
     /// Lifts a performer track (see the module docs).
     pub fn lift_track(&self, track: &Track2d, opts: &LiftOptions) -> Result<Lifted, LiftError> {
         let s = self.frames();
@@ -174,36 +206,15 @@ impl Lifter {
         }
         pb.set_message("lift");
         let mut rng = StdRng::seed_from_u64(opts.seed);
-        let d = self.config.motion_dim;
         let mut world: Vec<Vec<f32>> = Vec::with_capacity(n);
         let mut windows = Vec::with_capacity(starts.len());
         for &start in &starts {
-            let kp = normalize_sequence(&padded(&track.keypoints, start, s));
-            let flat: Vec<f32> = kp.iter().flatten().flatten().copied().collect();
-            let pose = Tensor::from_vec(flat, (1, s, 17, 3), &self.dev)?;
+            let kp = padded(&track.keypoints, start, s);
             let known_n = world.len().saturating_sub(start).min(s);
             let place = if known_n > 0 { Placement::canonical_for(&decode(&world[start])) } else { Placement::IDENTITY };
-            let out = if known_n > 0 {
-                let mut known = vec![0.0f32; s * d];
-                let mut mask = vec![0.0f32; s];
-                for j in 0..known_n {
-                    let c = encode(&place.to_canonical(&decode(&world[start + j])));
-                    known[j * d..(j + 1) * d].copy_from_slice(&self.norm.normalize(&c));
-                    mask[j] = 1.0;
-                }
-                let known = Tensor::from_vec(known, (1, s, d), &self.dev)?;
-                let mask = Tensor::from_vec(mask, (1, s), &self.dev)?;
-                let inf = Infill { known: &known, mask: &mask, mode: InfillMode::Renoise };
-                self.sample_model_space(&pose, opts.steps, opts.guidance, Some(inf), &mut rng)?
-            } else {
-                self.sample_model_space(&pose, opts.steps, opts.guidance, None, &mut rng)?
-            };
-            let z = out.squeeze(0)?.to_vec2::<f32>()?;
+            let z = self.sample_window(&kp, &world[start..start + known_n], place, opts.steps, opts.guidance, &mut rng)?;
             let inside = s.min(n - start);
-            let feats: Vec<Vec<f32>> = z[..inside]
-                .iter()
-                .map(|zf| encode(&place.to_world(&decode(&self.norm.denormalize(zf)))))
-                .collect();
+            let feats: Vec<Vec<f32>> = z[..inside].to_vec();
             for (j, f) in feats.iter().enumerate().skip(known_n) {
                 debug_assert_eq!(world.len(), start + j);
                 world.push(f.clone());

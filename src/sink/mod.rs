@@ -9,6 +9,7 @@ pub mod bvh;
 pub mod frame;
 pub mod glb;
 pub mod humanoid;
+pub mod motion;
 pub mod osc;
 pub mod udp;
 pub mod unity;

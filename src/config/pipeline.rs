@@ -1,0 +1,121 @@
+//! Validation of the `[pipeline]`, `[sink.vmc]`, `[sink.osc]` and `[record]` sections into
+//! [`PipelineSettings`]; every error names its key.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::raw::{RawPipeline, RawRecord, RawSinks};
+use super::{invalid, pick, seconds, ConfigError};
+use crate::pipeline::{PipelineSettings, RecordSettings};
+use crate::sink::bvh::Units;
+use crate::sink::osc::OscConfig;
+use crate::sink::unity::UnityConfig;
+use crate::sink::vmc::VmcConfig;
+
+fn target(key: &'static str, v: String) -> Result<String, ConfigError> {
+    crate::sink::udp::resolve(&v).map_err(|e| invalid(key, e.to_string()))?;
+    Ok(v)
+}
+
+fn rate(key: &'static str, v: f32) -> Result<Option<f32>, ConfigError> {
+    match v {
+        0.0 => Ok(None),
+        v if v.is_finite() && v > 0.0 && v <= 1000.0 => Ok(Some(v)),
+        v => Err(invalid(key, format!("must be 0 (every frame) or a rate in (0, 1000] Hz, got {v}"))),
+    }
+}
+
+fn path(v: Option<String>, d: Option<String>) -> Option<PathBuf> {
+    v.or(d).filter(|s| !s.is_empty()).map(PathBuf::from)
+}
+
+pub(super) fn resolve(
+    d: &RawPipeline,
+    u: &RawPipeline,
+    ds: &RawSinks,
+    us: &RawSinks,
+    dr: &RawRecord,
+    ur: &RawRecord,
+) -> Result<PipelineSettings, ConfigError> {
+    let checkpoint: String = pick(u.checkpoint.clone(), d.checkpoint.clone(), "pipeline.checkpoint")?;
+    if checkpoint.is_empty() {
+        return Err(invalid("pipeline.checkpoint", "must name a .safetensors checkpoint"));
+    }
+    let steps = pick(u.steps, d.steps, "pipeline.steps")?;
+    if !(1..=1000).contains(&steps) {
+        return Err(invalid("pipeline.steps", format!("must be between 1 and 1000, got {steps}")));
+    }
+    let guidance = pick(u.guidance, d.guidance, "pipeline.guidance")?;
+    if !(guidance.is_finite() && (0.0..=20.0).contains(&guidance)) {
+        return Err(invalid("pipeline.guidance", format!("must be in [0, 20], got {guidance}")));
+    }
+    let hop = pick(u.hop, d.hop, "pipeline.hop")?;
+    if hop > 150 {
+        return Err(invalid("pipeline.hop", format!("must be 0 (adaptive) or at most 150 frames, got {hop}")));
+    }
+    let lookahead_frames = pick(u.lookahead_frames, d.lookahead_frames, "pipeline.lookahead_frames")?;
+    if lookahead_frames > 60 {
+        return Err(invalid("pipeline.lookahead_frames", format!("must be at most 60 frames, got {lookahead_frames}")));
+    }
+    let queue = |v: usize, key: &'static str| {
+        if (1..=4096).contains(&v) { Ok(v) } else { Err(invalid(key, format!("must be between 1 and 4096, got {v}"))) }
+    };
+    let pose_queue = queue(pick(u.pose_queue, d.pose_queue, "pipeline.pose_queue")?, "pipeline.pose_queue")?;
+    let sink_queue = queue(pick(u.sink_queue, d.sink_queue, "pipeline.sink_queue")?, "pipeline.sink_queue")?;
+    let secs = |uv: Option<f64>, dv: Option<f64>, key: &'static str| -> Result<Duration, ConfigError> { seconds(key, pick(uv, dv, key)?) };
+    let max_root_speed = pick(u.max_root_speed, d.max_root_speed, "pipeline.max_root_speed")?;
+    if !(max_root_speed.is_finite() && (0.0..=100.0).contains(&max_root_speed)) {
+        return Err(invalid("pipeline.max_root_speed", format!("must be 0 (no limit) or a speed in (0, 100] m/s, got {max_root_speed}")));
+    }
+    let status_interval = pick(u.status_interval_s, d.status_interval_s, "pipeline.status_interval_s")?;
+    let status_every = if status_interval == 0.0 { None } else { Some(seconds("pipeline.status_interval_s", status_interval)?) };
+
+    let (dv, uv) = (&ds.vmc, &us.vmc);
+    let vmc = if pick(uv.enabled, dv.enabled, "sink.vmc.enabled")? {
+        Some(VmcConfig {
+            target: target("sink.vmc.target", pick(uv.target.clone(), dv.target.clone(), "sink.vmc.target")?)?,
+            max_rate_hz: rate("sink.vmc.max_rate_hz", pick(uv.max_rate_hz, dv.max_rate_hz, "sink.vmc.max_rate_hz")?)?,
+            ok_with_tracking: pick(uv.ok_with_tracking, dv.ok_with_tracking, "sink.vmc.ok_with_tracking")?,
+            unity: UnityConfig { upper_chest: pick(uv.upper_chest, dv.upper_chest, "sink.vmc.upper_chest")?, ..UnityConfig::default() },
+        })
+    } else {
+        None
+    };
+    let (dosc, uo) = (&ds.osc, &us.osc);
+    let osc = if pick(uo.enabled, dosc.enabled, "sink.osc.enabled")? {
+        Some(OscConfig {
+            target: target("sink.osc.target", pick(uo.target.clone(), dosc.target.clone(), "sink.osc.target")?)?,
+            max_rate_hz: rate("sink.osc.max_rate_hz", pick(uo.max_rate_hz, dosc.max_rate_hz, "sink.osc.max_rate_hz")?)?,
+        })
+    } else {
+        None
+    };
+    let bvh_units = match pick(ur.bvh_units.clone(), dr.bvh_units.clone(), "record.bvh_units")?.as_str() {
+        "m" => Units::Metres,
+        "cm" => Units::Centimetres,
+        other => return Err(invalid("record.bvh_units", format!("'{other}' is not one of: m, cm"))),
+    };
+    let record = RecordSettings {
+        bvh: path(ur.bvh.clone(), dr.bvh.clone()),
+        bvh_units,
+        vrma: path(ur.vrma.clone(), dr.vrma.clone()),
+        motion: path(ur.motion.clone(), dr.motion.clone()),
+    };
+    Ok(PipelineSettings {
+        checkpoint: checkpoint.into(),
+        steps,
+        guidance,
+        hop: (hop > 0).then_some(hop),
+        lookahead_frames,
+        seed: pick(u.seed, d.seed, "pipeline.seed")?,
+        max_root_speed: (max_root_speed > 0.0).then_some(max_root_speed),
+        pose_queue,
+        sink_queue,
+        absent_timeout: secs(u.absent_timeout_s, d.absent_timeout_s, "pipeline.absent_timeout_s")?,
+        idle_ease: secs(u.idle_ease_s, d.idle_ease_s, "pipeline.idle_ease_s")?,
+        return_blend: secs(u.return_blend_s, d.return_blend_s, "pipeline.return_blend_s")?,
+        status_every,
+        vmc,
+        osc,
+        record,
+    })
+}

@@ -1,0 +1,202 @@
+//! The denoise loop, on its own named thread: poses arrive into the 2D [`Window`] (the last S
+//! frames); each update takes the newest full window, in-fills the frames already sent (held
+//! fixed, in the window's canonical placement) and generates only the new ones with few-step
+//! DDIM ([`Lifter::sample_window`], shared with the offline lifter). By default an update starts
+//! as soon as the last one ends (adaptive stride); `hop` waits for that many new frames, and
+//! `lookahead_frames` holds the newest frames back as future context. Frames without the
+//! performer are in-filled and marked `inferred`; longer absences go through [`Presence`].
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::fanout::{Fanout, Outgoing};
+use super::presence::Presence;
+use super::settings::PipelineSettings;
+use super::stats::Stats;
+use crate::lift::decode::{decode, encode, keep_sign, Placement, Pose};
+use crate::lift::Lifter;
+use crate::sink::MotionFrame;
+use crate::skeleton::rotation::{add, norm, scale, sub, Vec3, QUAT_IDENTITY};
+use crate::window::{Pose2d, Window};
+
+/// Frames gathered before the first update (about a quarter of a second at 30 fps).
+pub const WARMUP_FRAMES: usize = 8;
+
+/// The loop's state (owned by the `denoise` thread).
+pub struct DenoiseLoop {
+    lifter: Lifter,
+    steps: usize,
+    guidance: f64,
+    hop: Option<usize>,
+    lookahead: u64,
+    window: Window,
+    /// World-frame features of the last sent frames, ending at `sent_end`.
+    history: VecDeque<Vec<f32>>,
+    sent_end: u64,
+    last: Option<Pose>,
+    last_t: f64,
+    max_root_speed: Option<f32>,
+    presence: Presence,
+    rng: StdRng,
+    out: Fanout,
+    stats: Arc<Stats>,
+}
+
+impl DenoiseLoop {
+    pub fn new(lifter: Lifter, s: &PipelineSettings, out: Fanout, stats: Arc<Stats>) -> Self {
+        let frames = lifter.frames();
+        Self {
+            steps: s.steps,
+            guidance: s.guidance,
+            hop: s.hop,
+            lookahead: s.lookahead_frames.min(frames / 2) as u64,
+            window: Window::new(frames),
+            history: VecDeque::with_capacity(frames),
+            sent_end: 0,
+            last: None,
+            last_t: 0.0,
+            max_root_speed: s.max_root_speed,
+            presence: Presence::new(s.absent_timeout.as_secs_f64(), s.idle_ease.as_secs_f64(), s.return_blend.as_secs_f64()),
+            rng: StdRng::seed_from_u64(s.seed),
+            lifter,
+            out,
+            stats,
+        }
+    }
+
+    /// Runs until the pose queue closes, then sends every frame still pending (lookahead too).
+    /// Takes no more poses than the window can hold unsent: a burst waits in the pose queue
+    /// instead of overwriting frames that were never generated.
+    pub fn run(mut self, rx: Receiver<Pose2d>) {
+        loop {
+            let mut ended = false;
+            if self.has_room() {
+                match rx.recv_timeout(Duration::from_millis(50)) {
+                    Ok(p) => self.push(p),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => ended = true,
+                }
+                while !ended && self.has_room() {
+                    match rx.try_recv() {
+                        Ok(p) => self.push(p),
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => ended = true,
+                    }
+                }
+            }
+            self.update(ended);
+            if ended {
+                break;
+            }
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        self.window.end() - self.sent_end < self.window.capacity() as u64
+    }
+
+    fn push(&mut self, p: Pose2d) {
+        self.stats.frames_in.fetch_add(1, Relaxed);
+        self.window.push(p);
+    }
+
+    /// One update: generate and send frames `sent_end..target`.
+    fn update(&mut self, last: bool) {
+        let end = self.window.end();
+        let target = if last { end } else { end.saturating_sub(self.lookahead) };
+        if target <= self.sent_end || self.window.is_empty() {
+            return;
+        }
+        if self.sent_end == 0 && !last && (target as usize) < WARMUP_FRAMES {
+            // A first window of one frame held 150 times gives the model nothing to go on.
+            return;
+        }
+        if let Some(hop) = self.hop.filter(|_| !last) {
+            if target - self.sent_end < hop as u64 {
+                return;
+            }
+        }
+        let ws = self.window.start();
+        if self.sent_end < ws {
+            // The denoiser fell a whole window behind: those frames are gone.
+            self.stats.window_skips.fetch_add(ws - self.sent_end, Relaxed);
+            self.sent_end = ws;
+            self.history.clear();
+        }
+        let need_model = (self.sent_end..target).filter_map(|i| self.window.get(i)).any(|p| !self.presence.is_idle_at(p.t, p.seen));
+        let feats = if need_model { self.sample(ws) } else { None };
+        for i in self.sent_end..target {
+            let Some(p) = self.window.get(i).cloned() else { continue };
+            let model = feats.as_ref().map(|z| decode(&z[(i - ws) as usize]));
+            let mode = self.presence.step(p.t, p.seen, self.last.as_ref());
+            let mut pose = self.presence.apply(mode, model.as_ref()).or(self.last).unwrap_or(Pose {
+                root: [0.0, 0.92, 0.0],
+                rotations: [QUAT_IDENTITY; 24],
+                contacts: [0.0; 4],
+            });
+            if let Some(prev) = &self.last {
+                keep_sign(&prev.rotations, &mut pose.rotations);
+                if let Some(v) = self.max_root_speed {
+                    pose.root = limit_step(prev.root, pose.root, v * (p.t - self.last_t).clamp(1e-3, 1.0) as f32);
+                }
+            }
+            self.last_t = p.t;
+            self.history.push_back(encode(&pose));
+            if self.history.len() > self.window.capacity() {
+                self.history.pop_front();
+            }
+            self.last = Some(pose);
+            let frame = MotionFrame {
+                frame: i,
+                t: p.t,
+                captured: Some(p.captured),
+                root: pose.root,
+                rotations: pose.rotations,
+                contacts: pose.contacts,
+                inferred: !p.seen || !matches!(mode, super::presence::Mode::Live),
+            };
+            self.stats.frames_out.fetch_add(1, Relaxed);
+            self.out.send(Outgoing { frame, posed: p.posed, emitted: Instant::now() });
+        }
+        self.sent_end = target;
+    }
+
+    /// Samples the window starting at `ws` with the sent frames in-filled; world features per
+    /// window frame, or `None` when the model failed (logged; the last pose is held).
+    fn sample(&mut self, ws: u64) -> Option<Vec<Vec<f32>>> {
+        let t0 = Instant::now();
+        let s = self.lifter.frames();
+        let kp = self.window.keypoints(ws, s);
+        let known_n = ((self.sent_end - ws) as usize).min(self.history.len());
+        let known: Vec<Vec<f32>> = self.history.iter().skip(self.history.len() - known_n).cloned().collect();
+        let place = match (known.first(), &self.last) {
+            (Some(f), _) => Placement::canonical_for(&decode(f)),
+            (None, Some(p)) => Placement::canonical_for(p),
+            (None, None) => Placement::IDENTITY,
+        };
+        let out = self.lifter.sample_window(&kp, &known, place, self.steps, self.guidance, &mut self.rng);
+        self.stats.record_update(t0.elapsed());
+        match out {
+            Ok(z) => Some(z),
+            Err(e) => {
+                tracing::warn!("denoiser failed, holding the last pose: {e}");
+                None
+            }
+        }
+    }
+}
+
+/// `to`, moved no further than `max` metres from `from` (no root teleports).
+fn limit_step(from: Vec3, to: Vec3, max: f32) -> Vec3 {
+    let d = sub(to, from);
+    let n = norm(d);
+    if n <= max || !n.is_finite() {
+        return to;
+    }
+    add(from, scale(d, max / n))
+}

@@ -1,0 +1,52 @@
+//! The latency histogram image of `mocapd bench` (OpenCV imgproc drawing): bars of 5 ms bins,
+//! p50/p95 marker lines, and a caption.
+use std::path::Path;
+
+use opencv::core::{Mat, Point, Scalar, Vector, CV_8UC3};
+use opencv::imgproc::{self, FONT_HERSHEY_SIMPLEX, LINE_AA};
+
+/// Draws the histogram of `latency_ms` to `path` (png/jpg).
+pub fn write(path: &Path, latency_ms: &[f64], caption: &str) -> opencv::Result<()> {
+    let (w, h, left, bottom, top) = (900, 500, 60, 60, 50);
+    let mut img = Mat::new_rows_cols_with_default(h, w, CV_8UC3, Scalar::all(255.0))?;
+    let max = latency_ms.iter().copied().fold(0.0f64, f64::max).max(10.0);
+    let bin = 5.0f64;
+    let bins = ((max / bin).ceil() as usize + 1).min(200);
+    let mut counts = vec![0usize; bins];
+    for &v in latency_ms {
+        counts[((v / bin) as usize).min(bins - 1)] += 1;
+    }
+    let peak = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let (pw, ph) = ((w - left - 20) as f64, (h - bottom - top) as f64);
+    let bw = pw / bins as f64;
+    let x_of = |ms: f64| left + (ms / bin * bw) as i32;
+    for (i, &c) in counts.iter().enumerate() {
+        let x0 = left + (i as f64 * bw) as i32;
+        let y0 = h - bottom - (c as f64 / peak * ph) as i32;
+        let rect = opencv::core::Rect::new(x0, y0, (bw as i32 - 1).max(1), h - bottom - y0);
+        imgproc::rectangle(&mut img, rect, Scalar::new(180.0, 110.0, 40.0, 0.0), -1, imgproc::LINE_8, 0)?;
+    }
+    let black = Scalar::all(0.0);
+    imgproc::line(&mut img, Point::new(left, h - bottom), Point::new(w - 20, h - bottom), black, 1, LINE_AA, 0)?;
+    let ticks = ((max / 10.0).ceil() as usize).max(1);
+    let step = (ticks / 10).max(1) * 10;
+    let mut ms = 0;
+    while (ms as f64) <= max + bin {
+        let x = x_of(ms as f64);
+        imgproc::line(&mut img, Point::new(x, h - bottom), Point::new(x, h - bottom + 5), black, 1, LINE_AA, 0)?;
+        imgproc::put_text(&mut img, &format!("{ms}"), Point::new(x - 8, h - bottom + 22), FONT_HERSHEY_SIMPLEX, 0.45, black, 1, LINE_AA, false)?;
+        ms += step;
+    }
+    imgproc::put_text(&mut img, "latency, ms (capture -> datagram sent)", Point::new(left, h - 12), FONT_HERSHEY_SIMPLEX, 0.5, black, 1, LINE_AA, false)?;
+    for (q, colour) in [(0.5, Scalar::new(0.0, 160.0, 0.0, 0.0)), (0.95, Scalar::new(0.0, 0.0, 220.0, 0.0))] {
+        let v = super::stats::quantile(latency_ms, q);
+        if v.is_finite() {
+            let x = x_of(v);
+            imgproc::line(&mut img, Point::new(x, top), Point::new(x, h - bottom), colour, 2, LINE_AA, 0)?;
+            imgproc::put_text(&mut img, &format!("p{} {v:.0}", (q * 100.0) as u32), Point::new(x + 4, top + if q < 0.9 { 14 } else { 32 }), FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, LINE_AA, false)?;
+        }
+    }
+    imgproc::put_text(&mut img, caption, Point::new(left, 28), FONT_HERSHEY_SIMPLEX, 0.55, black, 1, LINE_AA, false)?;
+    opencv::imgcodecs::imwrite(path, &img, &Vector::new())?;
+    Ok(())
+}

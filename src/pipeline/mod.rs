@@ -1,0 +1,152 @@
+//! The live pipeline behind `mocapd run` and `mocapd bench`:
+//!
+//! ```text
+//! source thread ─► pose thread ─► [pose queue, drop-oldest] ─► denoise thread ─► sink-* threads
+//!  (or the keypoints replay thread)     (2D window ring of S frames, DDIM)    (one bounded queue each)
+//! ```
+//!
+//! [`Pipeline::start`] builds every stage (errors name what failed) and returns a handle;
+//! setting the shared stop flag (SIGINT/SIGTERM in [`run`]) stops the input, and the rest
+//! drains in order: the denoise loop sends what is pending, each sink finishes (recordings
+//! written), and [`Pipeline::wait`] joins every thread. Dropping the handle does the same.
+
+pub mod denoise;
+pub mod fanout;
+pub mod histogram;
+pub mod input;
+pub mod presence;
+pub mod settings;
+pub mod stats;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub use fanout::SinkReport;
+pub use settings::{PipelineSettings, RecordSettings};
+pub use stats::{Sample, Stats};
+
+use crate::config::Settings;
+use crate::lift::{LiftError, Lifter};
+
+/// Why the pipeline could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    #[error(transparent)]
+    Pose(#[from] crate::pose::PoseError),
+    #[error(transparent)]
+    Keypoints(#[from] crate::pose::record::RecordError),
+    #[error(transparent)]
+    Model(#[from] LiftError),
+    #[error(transparent)]
+    Sink(#[from] crate::sink::SinkError),
+    #[error("cannot start thread {0}: {1}")]
+    Thread(String, std::io::Error),
+}
+
+/// A running pipeline. Dropping it stops and joins every thread.
+pub struct Pipeline {
+    pub stats: Arc<Stats>,
+    /// Frame rate of the input.
+    pub fps: f64,
+    /// Frames in the input, when known.
+    pub input_frames: Option<u64>,
+    stop: Arc<AtomicBool>,
+    input: Option<JoinHandle<()>>,
+    denoise: Option<JoinHandle<()>>,
+    sinks: Vec<JoinHandle<SinkReport>>,
+}
+
+/// What a finished run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub drops: u64,
+    pub seconds: f64,
+    pub sinks: Vec<SinkReport>,
+}
+
+impl Pipeline {
+    /// Starts every stage on `input` (a source string, as `mocapd keypoints` takes). Setting
+    /// `stop` ends the input; the rest drains.
+    pub fn start(input: &str, settings: &Settings, stop: Arc<AtomicBool>) -> Result<Self, PipelineError> {
+        let ps = &settings.pipeline;
+        let lifter = Lifter::load(&ps.checkpoint)?;
+        let stats = Arc::new(Stats::new());
+        let (tx, rx) = crossbeam_channel::bounded(ps.pose_queue.max(1));
+        let (input_handle, info) = input::spawn(input, settings, tx, rx.clone(), Arc::clone(&stats), Arc::clone(&stop))?;
+        let fps = if info.fps.is_finite() && info.fps > 0.0 { info.fps } else { 30.0 };
+        let (out, sinks) = fanout::start(ps, fps, &stats)?;
+        let looped = denoise::DenoiseLoop::new(lifter, ps, out, Arc::clone(&stats));
+        let denoise = std::thread::Builder::new()
+            .name("denoise".into())
+            .spawn(move || looped.run(rx))
+            .map_err(|e| PipelineError::Thread("denoise".into(), e))?;
+        Ok(Self { stats, fps, input_frames: info.frames, stop, input: Some(input_handle), denoise: Some(denoise), sinks })
+    }
+
+    /// Asks the input to stop; the pipeline then drains.
+    pub fn stop(&self) {
+        self.stop.store(true, Relaxed);
+    }
+
+    /// True once every frame has gone through (input ended and the denoise loop finished).
+    pub fn is_finished(&self) -> bool {
+        self.denoise.as_ref().is_none_or(|h| h.is_finished())
+    }
+
+    /// Waits for every thread and reports.
+    pub fn wait(mut self) -> RunReport {
+        self.join()
+    }
+
+    fn join(&mut self) -> RunReport {
+        for h in [self.input.take(), self.denoise.take()].into_iter().flatten() {
+            let name = h.thread().name().unwrap_or("?").to_string();
+            if h.join().is_err() {
+                tracing::error!("thread {name} panicked");
+            }
+        }
+        let sinks: Vec<SinkReport> = self.sinks.drain(..).filter_map(|h| h.join().ok()).collect();
+        let st = &self.stats;
+        RunReport {
+            frames_in: st.frames_in.load(Relaxed),
+            frames_out: st.frames_out.load(Relaxed),
+            drops: st.drops(),
+            seconds: st.started.elapsed().as_secs_f64(),
+            sinks,
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        if self.input.is_some() || self.denoise.is_some() || !self.sinks.is_empty() {
+            self.stop();
+            self.join();
+        }
+    }
+}
+
+/// `mocapd run`: runs until the input ends or `shutdown` is set, printing the status line on
+/// stderr every `settings.pipeline.status_every`.
+pub fn run(input: &str, settings: &Settings, shutdown: Arc<AtomicBool>) -> Result<RunReport, PipelineError> {
+    let p = Pipeline::start(input, settings, Arc::clone(&shutdown))?;
+    let mut status = stats::StatusLine::new(&p.stats);
+    let mut next = Instant::now() + settings.pipeline.status_every.unwrap_or(Duration::from_secs(1));
+    while !p.is_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+        if let Some(every) = settings.pipeline.status_every.filter(|_| Instant::now() >= next) {
+            eprintln!("{}", status.tick(&p.stats));
+            next += every;
+        }
+    }
+    Ok(p.wait())
+}

@@ -1,0 +1,79 @@
+//! Resolved settings of `mocapd run` / `mocapd bench`: the denoise loop, presence handling, and
+//! which sinks run (validated from the `[pipeline]`, `[sink.*]` and `[record]` TOML sections by
+//! `config`).
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::sink::bvh::Units;
+use crate::sink::osc::OscConfig;
+use crate::sink::vmc::VmcConfig;
+
+/// How the denoise loop runs and where its output goes.
+#[derive(Debug, Clone)]
+pub struct PipelineSettings {
+    /// `mocapd.denoiser/1` checkpoint.
+    pub checkpoint: PathBuf,
+    /// DDIM steps per update.
+    pub steps: usize,
+    /// Classifier-free guidance weight (0 = conditional only).
+    pub guidance: f64,
+    /// `None`: the next update starts as soon as the last one ends (adaptive stride);
+    /// `Some(n)`: wait for `n` new frames.
+    pub hop: Option<usize>,
+    /// Frames of future context held back before a frame is sent.
+    pub lookahead_frames: usize,
+    /// Seed of the sampling noise.
+    pub seed: u64,
+    /// The root moves at most this fast (m/s) from one sent frame to the next; `None`: no limit.
+    pub max_root_speed: Option<f32>,
+    /// Poses that may wait between the pose stage and the denoise loop (oldest dropped).
+    pub pose_queue: usize,
+    /// Frames that may wait for each sink (newest dropped when full).
+    pub sink_queue: usize,
+    /// Performer out of view longer than this: hold the last pose and ease to idle.
+    pub absent_timeout: Duration,
+    /// Time to ease from the held pose to the neutral idle pose.
+    pub idle_ease: Duration,
+    /// Time to blend back from idle when the performer returns.
+    pub return_blend: Duration,
+    /// Status line period; `None`: no status line.
+    pub status_every: Option<Duration>,
+    pub vmc: Option<VmcConfig>,
+    pub osc: Option<OscConfig>,
+    pub record: RecordSettings,
+}
+
+/// Recordings; each is off when its path is `None`.
+#[derive(Debug, Clone, Default)]
+pub struct RecordSettings {
+    /// Crash-safe BVH, written while running.
+    pub bvh: Option<PathBuf>,
+    pub bvh_units: Units,
+    /// VRM Animation, written when the recording ends.
+    pub vrma: Option<PathBuf>,
+    /// `mocapd.motion/1` JSON Lines, written while running.
+    pub motion: Option<PathBuf>,
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        Self {
+            checkpoint: crate::lift::lift::DEFAULT_CHECKPOINT.into(),
+            steps: 4,
+            guidance: 0.0,
+            hop: None,
+            lookahead_frames: 0,
+            seed: 0,
+            max_root_speed: Some(6.0),
+            pose_queue: 32,
+            sink_queue: 64,
+            absent_timeout: Duration::from_secs(1),
+            idle_ease: Duration::from_secs(1),
+            return_blend: Duration::from_millis(500),
+            status_every: Some(Duration::from_secs(1)),
+            vmc: Some(VmcConfig::default()),
+            osc: None,
+            record: RecordSettings::default(),
+        }
+    }
+}
