@@ -2,7 +2,6 @@
 //! one clear message and a non-zero exit, never a panic.
 
 use mocapd::pose::record::KeypointReader;
-use std::path::Path;
 use std::process::{Command, Output};
 
 fn mocapd(args: &[&str]) -> Output {
