@@ -23,7 +23,7 @@
 use rosc::{OscMessage, OscType};
 
 use super::frame::continuous;
-use super::udp::{self, UdpOut};
+use super::udp::UdpOut;
 use super::{MotionFrame, Sink, SinkError, SinkStats};
 use crate::skeleton::rotation::Quat;
 use crate::skeleton::smpl::{JOINT_NAMES, NUM_JOINTS};
@@ -83,15 +83,9 @@ impl OscSender {
 
 impl Sink for OscSender {
     fn send(&mut self, frame: &MotionFrame) -> Result<(), SinkError> {
-        if !self.out.admit(frame.t) {
-            return Ok(());
-        }
-        let (clean, fixed) = frame.sanitized();
-        self.out.stats.sanitized += fixed;
-        let datagrams = udp::pack(self.messages(&clean))?;
-        self.out.send_all(&datagrams);
-        self.out.stats.frames += 1;
-        Ok(())
+        let Some(clean) = self.out.admit_clean(frame) else { return Ok(()) };
+        let messages = self.messages(&clean);
+        self.out.send_messages(messages)
     }
     fn stats(&self) -> SinkStats {
         self.out.stats

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime};
 
-use super::{SinkError, SinkStats};
+use super::{MotionFrame, SinkError, SinkStats};
 
 /// Largest datagram sent: 1500-byte Ethernet MTU minus IPv4 and UDP headers.
 pub const MAX_DATAGRAM: usize = 1472;
@@ -102,6 +102,25 @@ impl UdpOut {
 
     pub fn target(&self) -> SocketAddr {
         self.target
+    }
+
+    /// The frame to send, sanitised (no NaN ever goes on the wire), or `None` when the rate cap
+    /// skips it. Send its messages with [`UdpOut::send_messages`].
+    pub fn admit_clean(&mut self, frame: &MotionFrame) -> Option<MotionFrame> {
+        if !self.admit(frame.t) {
+            return None;
+        }
+        let (clean, fixed) = frame.sanitized();
+        self.stats.sanitized += fixed;
+        Some(clean)
+    }
+
+    /// Packs one frame's messages into datagrams of at most 1472 bytes and sends them.
+    pub fn send_messages(&mut self, messages: Vec<OscMessage>) -> Result<(), SinkError> {
+        let datagrams = pack(messages)?;
+        self.send_all(&datagrams);
+        self.stats.frames += 1;
+        Ok(())
     }
 
     /// Whether a frame at stream time `t` passes the rate cap (counts a skip otherwise).

@@ -9,7 +9,7 @@
 
 use rosc::{OscMessage, OscType};
 
-use super::udp::{self, UdpOut};
+use super::udp::UdpOut;
 use super::unity::{UnityConfig, UnityMapper};
 use super::{MotionFrame, Sink, SinkError, SinkStats};
 
@@ -95,15 +95,9 @@ impl VmcSender {
 
 impl Sink for VmcSender {
     fn send(&mut self, frame: &MotionFrame) -> Result<(), SinkError> {
-        if !self.out.admit(frame.t) {
-            return Ok(());
-        }
-        let (clean, fixed) = frame.sanitized();
-        self.out.stats.sanitized += fixed;
-        let datagrams = udp::pack(self.messages(&clean))?;
-        self.out.send_all(&datagrams);
-        self.out.stats.frames += 1;
-        Ok(())
+        let Some(clean) = self.out.admit_clean(frame) else { return Ok(()) };
+        let messages = self.messages(&clean);
+        self.out.send_messages(messages)
     }
     fn stats(&self) -> SinkStats {
         self.out.stats
