@@ -188,6 +188,8 @@ mod tests {
         assert!(bad("[source]\nreconnect_min_s = 9.0\nreconnect_max_s = 1.0").contains("source.reconnect_max_s"));
         assert!(bad("[pose]\nmultipose_size = 250").contains("pose.multipose_size"));
         assert!(bad("[pose]\nperformer = \"tallest\"").contains("pose.performer"));
+        assert!(bad("[sink.vmc]\navatar = \"calibration/missing.vrm\"").contains("sink.vmc.avatar"));
+        assert!(bad("[sink.vmc]\navatar_hips_height = 9.0").contains("sink.vmc.avatar_hips_height"));
         assert!(bad("[pipeline]\nsteps = 0").contains("pipeline.steps"));
         assert!(bad("[pipeline]\nlookahead_frames = 500").contains("pipeline.lookahead_frames"));
         assert!(bad("[sink.osc]\nenabled = true\ntarget = \"no port\"").contains("sink.osc.target"));

@@ -75,7 +75,11 @@ pub(super) fn resolve(
             target: target("sink.vmc.target", pick(uv.target.clone(), dv.target.clone(), "sink.vmc.target")?)?,
             max_rate_hz: rate("sink.vmc.max_rate_hz", pick(uv.max_rate_hz, dv.max_rate_hz, "sink.vmc.max_rate_hz")?)?,
             ok_with_tracking: pick(uv.ok_with_tracking, dv.ok_with_tracking, "sink.vmc.ok_with_tracking")?,
-            unity: UnityConfig { upper_chest: pick(uv.upper_chest, dv.upper_chest, "sink.vmc.upper_chest")?, ..UnityConfig::default() },
+            unity: UnityConfig {
+                upper_chest: pick(uv.upper_chest, dv.upper_chest, "sink.vmc.upper_chest")?,
+                avatar: avatar(pick(uv.avatar.clone(), dv.avatar.clone(), "sink.vmc.avatar")?)?,
+                avatar_hips_height: hips_height(pick(uv.avatar_hips_height, dv.avatar_hips_height, "sink.vmc.avatar_hips_height")?)?,
+            },
         })
     } else {
         None
@@ -118,4 +122,23 @@ pub(super) fn resolve(
         osc,
         record,
     })
+}
+
+/// The user's VRM 0.x avatar (`sink.vmc.avatar`), whose own bone offsets are then sent; `""`: none.
+fn avatar(path: String) -> Result<Option<crate::sink::vrm::AvatarRig>, ConfigError> {
+    if path.is_empty() {
+        return Ok(None);
+    }
+    crate::sink::vrm::read_vrm0(std::path::Path::new(&path))
+        .map(Some)
+        .map_err(|e| invalid("sink.vmc.avatar", format!("{e} (give a VRM 0.x .vrm file, or \"\" for the SMPL proportions)")))
+}
+
+/// `sink.vmc.avatar_hips_height`: 0 means "from the avatar, else SMPL's".
+fn hips_height(h: f32) -> Result<Option<f32>, ConfigError> {
+    match h {
+        h if h == 0.0 => Ok(None),
+        h if h.is_finite() && (0.2..=3.0).contains(&h) => Ok(Some(h)),
+        h => Err(invalid("sink.vmc.avatar_hips_height", format!("must be 0 (automatic) or a height in 0.2..=3 m, got {h}"))),
+    }
 }

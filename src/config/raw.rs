@@ -82,6 +82,8 @@ pub struct RawVmc {
     pub max_rate_hz: Option<f32>,
     pub ok_with_tracking: Option<bool>,
     pub upper_chest: Option<bool>,
+    pub avatar: Option<String>,
+    pub avatar_hips_height: Option<f32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
