@@ -80,7 +80,13 @@ pub struct Drops {
 
 impl BenchReport {
     pub fn text(&self) -> String {
-        let s = |x: &Spread| format!("p50 {:6.1}  p95 {:6.1}  p99 {:6.1}  max {:6.1}", x.p50, x.p95, x.p99, x.max);
+        let s = |x: &Spread| {
+            if x.p50.is_nan() {
+                "n/a (no samples: a keypoint file has no pose stage)".to_string()
+            } else {
+                format!("p50 {:6.1}  p95 {:6.1}  p99 {:6.1}  max {:6.1}", x.p50, x.p95, x.p99, x.max)
+            }
+        };
         format!(
             "bench {} ({:.1} fps, {:.1} s): {} poses in, {} frames out, {} sent, {} updates\n\
              latency ms (capture→sent)  {}\n\
