@@ -3,23 +3,10 @@
 //! `Zrotation Xrotation Yrotation` (R = Rz·Rx·Ry, degrees), offsets are the SMPL rest offsets,
 //! leaves get a zero-length End Site.
 use crate::data::bvh::{Bvh, Channel, Joint};
-use crate::skeleton::rotation::{quat_to_mat, Quat};
+use crate::skeleton::rotation::quat_to_zxy_degrees;
 use crate::skeleton::smpl::{self, JOINT_NAMES, NUM_JOINTS};
 
 use super::format::MotionFrame;
-
-/// ZXY Euler angles in degrees with R = Rz(z)·Rx(x)·Ry(y); returns `[z, x, y]`.
-pub fn quat_to_zxy_degrees(q: Quat) -> [f32; 3] {
-    let m = quat_to_mat(q);
-    let x = m[2][1].clamp(-1.0, 1.0).asin();
-    let (z, y) = if x.cos().abs() > 1e-6 {
-        ((-m[0][1]).atan2(m[1][1]), (-m[2][0]).atan2(m[2][2]))
-    } else {
-        // gimbal lock: put everything in z
-        (m[1][0].atan2(m[0][0]), 0.0)
-    };
-    [z.to_degrees(), x.to_degrees(), y.to_degrees()]
-}
 
 /// SMPL joint indices in depth-first (BVH file) order.
 pub fn dfs_order() -> Vec<usize> {

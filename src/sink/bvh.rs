@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::{MotionFrame, Sink, SinkError, SinkStats};
 use crate::data::bvh::{Bvh, Channel, Joint};
 use crate::data::bvh_write;
-use crate::skeleton::rotation::{quat_to_mat, Quat, Vec3};
+use crate::skeleton::rotation::{quat_to_zxy_degrees, Vec3};
 use crate::skeleton::smpl::{self, JOINT_NAMES, NUM_JOINTS};
 
 /// Width of the patched `Frames:` count.
@@ -68,19 +68,6 @@ pub fn skeleton(units: Units, fps: f32) -> Bvh {
         })
         .collect();
     Bvh { joints, frame_time: 1.0 / fps.max(1e-3) as f64, frames: Vec::new() }
-}
-
-/// Euler angles (degrees) `(z, x, y)` with `R = Rz * Rx * Ry`.
-pub fn quat_to_zxy(q: Quat) -> [f32; 3] {
-    let m = quat_to_mat(q);
-    let sx = m[2][1].clamp(-1.0, 1.0);
-    let x = sx.asin();
-    let (z, y) = if sx.abs() < 0.999_999 {
-        ((-m[0][1]).atan2(m[1][1]), (-m[2][0]).atan2(m[2][2]))
-    } else {
-        (m[1][0].atan2(m[0][0]), 0.0)
-    };
-    [z.to_degrees(), x.to_degrees(), y.to_degrees()]
 }
 
 /// Order in which [`bvh_write`] emits joints (depth-first), which is the channel order.
@@ -152,7 +139,7 @@ impl BvhRecorder {
     fn line(&self, f: &MotionFrame) -> String {
         let mut values: Vec<f32> = f.root.map(|v| v * self.scale).to_vec();
         for &j in &self.order {
-            values.extend(quat_to_zxy(f.rotations[j]));
+            values.extend(quat_to_zxy_degrees(f.rotations[j]));
         }
         let mut s: String = values.iter().map(|v| format!("{v} ")).collect();
         s.pop();

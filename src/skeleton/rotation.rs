@@ -216,3 +216,17 @@ pub fn quat_from_frames(p_from: Vec3, s_from: Vec3, p_to: Vec3, s_to: Vec3) -> Q
     let m = mat_mul(&frame(p_to, s_to), &mat_transpose(&frame(p_from, s_from)));
     mat_to_quat(&m)
 }
+
+/// BVH's ZXY Euler angles in degrees, `[z, x, y]` with `R = Rz(z) * Rx(x) * Ry(y)`; at gimbal
+/// lock (x = ±90°) the whole turn about the vertical goes into z.
+pub fn quat_to_zxy_degrees(q: Quat) -> [f32; 3] {
+    let m = quat_to_mat(q);
+    let sx = m[2][1].clamp(-1.0, 1.0);
+    let x = sx.asin();
+    let (z, y) = if sx.abs() < 0.999_999 {
+        ((-m[0][1]).atan2(m[1][1]), (-m[2][0]).atan2(m[2][2]))
+    } else {
+        (m[1][0].atan2(m[0][0]), 0.0)
+    };
+    [z.to_degrees(), x.to_degrees(), y.to_degrees()]
+}
