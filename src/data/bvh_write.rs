@@ -38,6 +38,22 @@ fn write_joint(bvh: &Bvh, j: usize, depth: usize, out: &mut String) {
     let _ = writeln!(out, "{ind}}}");
 }
 
+/// The order in which [`to_string`] lists the joints (depth first from each root), which is the
+/// order a frame line's channels must follow.
+pub fn write_order(bvh: &Bvh) -> Vec<usize> {
+    fn visit(bvh: &Bvh, j: usize, out: &mut Vec<usize>) {
+        out.push(j);
+        for c in (j + 1..bvh.joints.len()).filter(|&c| bvh.joints[c].parent == Some(j)) {
+            visit(bvh, c, out);
+        }
+    }
+    let mut out = Vec::with_capacity(bvh.joints.len());
+    for root in (0..bvh.joints.len()).filter(|&j| bvh.joints[j].parent.is_none()) {
+        visit(bvh, root, &mut out);
+    }
+    out
+}
+
 /// BVH text for `bvh`.
 pub fn to_string(bvh: &Bvh) -> String {
     let mut out = String::from("HIERARCHY\n");

@@ -70,19 +70,6 @@ pub fn skeleton(units: Units, fps: f32) -> Bvh {
     Bvh { joints, frame_time: 1.0 / fps.max(1e-3) as f64, frames: Vec::new() }
 }
 
-/// Order in which [`bvh_write`] emits joints (depth-first), which is the channel order.
-fn write_order(bvh: &Bvh) -> Vec<usize> {
-    fn visit(bvh: &Bvh, j: usize, out: &mut Vec<usize>) {
-        out.push(j);
-        for c in (j + 1..bvh.joints.len()).filter(|&c| bvh.joints[c].parent == Some(j)) {
-            visit(bvh, c, out);
-        }
-    }
-    let mut out = Vec::new();
-    visit(bvh, 0, &mut out);
-    out
-}
-
 /// The BVH recorder sink.
 #[derive(Debug)]
 pub struct BvhRecorder {
@@ -111,7 +98,7 @@ impl BvhRecorder {
         let count_at = (hierarchy.len() + "MOTION\nFrames: ".len()) as u64;
         let mut file = File::create(path).map_err(io)?;
         file.write_all(header.as_bytes()).map_err(io)?;
-        let order = write_order(&bvh);
+        let order = bvh_write::write_order(&bvh);
         Ok(Self {
             path: path.to_path_buf(),
             file: Some(file),
