@@ -19,7 +19,7 @@ use super::losses::{fk_positions, mpjpe_mm, MotionNorm};
 use super::report::{append_log, plot_losses, read_log, rewrite_log, write_model_card, CardInfo, LogRecord};
 use super::{diffusion_loss, LossConfig};
 use crate::data::build::{read_manifest, Manifest, Split};
-use crate::diffusion::{randn, NoiseSchedule};
+use crate::diffusion::{randn, LossWeighting, NoiseSchedule, PSchedule, PtssSampler, Weighting};
 use crate::model::{save_checkpoint, CheckpointError, Denoiser, MotionStats};
 use crate::sampler::{sample, Ddim, ModelX0, SampleOptions};
 
@@ -124,7 +124,13 @@ impl Run<'_> {
         let Some(val) = &self.val else { return Ok(None) };
         let s = &self.cfg.schedule;
         let len = self.cfg.model.frames;
-        let lc = self.loss_config(k, 0.0);
+        // One protocol for every run, whatever its weighting and PTSS: unweighted loss, one
+        // timestep per clip. Runs of the ablations compare on the same numbers.
+        let lc = LossConfig {
+            ptss: PtssSampler::new(PSchedule::Constant(0.0), self.sched.num_steps()),
+            weighting: LossWeighting::new(Weighting::Constant, false),
+            ..self.loss_config(k, 0.0)
+        };
         let (mut loss, mut x0, mut joints, mut nb) = (0f32, 0f32, 0f32, 0);
         for vb in 0..s.val_batches {
             let idx: Vec<usize> = (0..s.batch_size).map(|i| (vb * s.batch_size + i) % val.n).collect();
