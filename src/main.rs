@@ -69,6 +69,16 @@ enum Command {
         /// Continue the run in the output folder from its last checkpoint.
         #[arg(long)]
         resume: bool,
+        /// Instead of training, compare the validation curves of these run folders (the
+        /// ablations): prints a table and draws --plot.
+        #[arg(long, num_args = 1.., value_name = "RUN", conflicts_with = "resume")]
+        compare: Vec<PathBuf>,
+        /// With --compare: the MPJPE (mm) whose first reaching step the table reports.
+        #[arg(long, default_value_t = 200.0, requires = "compare")]
+        mpjpe_mm: f32,
+        /// With --compare: the PNG of both curves.
+        #[arg(long, default_value = "ablation.png", requires = "compare")]
+        plot: PathBuf,
     },
     /// Lift a `mocapd.keypoints/1` file to SMPL-24 motion with the diffusion model.
     Lift {
@@ -241,7 +251,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Data(cmd) => data(cmd),
-        Command::Train { resume } => {
+        Command::Train { compare, mpjpe_mm, plot, .. } if !compare.is_empty() => Ok(commands::train::compare(&compare, mpjpe_mm, &plot)?),
+        Command::Train { resume, .. } => {
             let config = cli.config.unwrap_or_else(|| PathBuf::from("config/train.toml"));
             Ok(commands::train::run(&config, resume)?)
         }

@@ -3,8 +3,10 @@
 //! condition dropout (CFG), x0 prediction, SNR-weighted x0 loss + λ_vel L_vel (6D rotations) +
 //! λ_joints L_joints + λ_foot L_foot (FK on de-normalised motion, [`losses`]).
 //! [`config`]: `TrainConfig`; [`adan`]: Adan/AdamW with savable state; [`data`]: shards in
-//! memory; [`trainer`]: the loop ([`train`]); [`report`]: log, loss plot, model card.
+//! memory; [`trainer`]: the loop ([`train`]); [`report`]: log, loss plot, model card;
+//! [`compare`]: validation curves of several runs (the ablations).
 pub mod adan;
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod init;

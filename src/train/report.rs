@@ -1,6 +1,6 @@
 //! What a run leaves in its folder besides the checkpoint: `log.jsonl` (one [`LogRecord`] per
 //! line), `loss.png` (train loss parts and val loss vs step, log-scale y, drawn with OpenCV) and
-//! `model-card.md`.
+//! `model-card.md`; [`plot_lines`] also draws the run comparison of [`super::compare`].
 use std::io::Write;
 use std::path::Path;
 
@@ -64,10 +64,19 @@ fn cv(e: opencv::Error) -> TrainError {
     TrainError::Plot(e.to_string())
 }
 
+/// One curve of a plot: name, colour (BGR) and (step, value) points.
+pub struct Series {
+    pub name: String,
+    pub color: Scalar,
+    pub points: Vec<(usize, f32)>,
+    /// Drawn twice as thick.
+    pub bold: bool,
+}
+
 /// Draws the loss curves (log10 y) into a PNG.
 pub fn plot_losses(path: &Path, records: &[LogRecord]) -> Result<(), TrainError> {
     type Get = fn(&LogRecord) -> Option<f32>;
-    let series: [(&str, Get, Scalar); 6] = [
+    let parts: [(&str, Get, Scalar); 6] = [
         ("loss", |r| Some(r.loss), Scalar::new(0.0, 0.0, 0.0, 0.0)),
         ("x0", |r| Some(r.x0), Scalar::new(200.0, 80.0, 0.0, 0.0)),
         ("vel", |r| Some(r.vel), Scalar::new(0.0, 150.0, 0.0, 0.0)),
@@ -75,55 +84,87 @@ pub fn plot_losses(path: &Path, records: &[LogRecord]) -> Result<(), TrainError>
         ("foot", |r| Some(r.foot), Scalar::new(200.0, 0.0, 200.0, 0.0)),
         ("val loss", |r| r.val_loss, Scalar::new(0.0, 0.0, 230.0, 0.0)),
     ];
-    let (w, h, ml, mr, mt, mb) = (900, 560, 70, 130, 30, 50);
-    let mut img = Mat::new_rows_cols_with_default(h, w, CV_8UC3, Scalar::all(255.0)).map_err(cv)?;
-    let vals: Vec<f32> = records.iter().flat_map(|r| series.iter().filter_map(|s| (s.1)(r))).filter(|v| v.is_finite() && *v > 0.0).collect();
-    let max_step = records.iter().map(|r| r.step).max().unwrap_or(1).max(1) as f64;
-    let lo = vals.iter().fold(f32::INFINITY, |a, b| a.min(*b)).max(1e-12).log10().floor() as f64;
-    let hi = vals.iter().fold(f32::NEG_INFINITY, |a, b| a.max(*b)).max(1e-12).log10().ceil().max(lo as f32 + 1.0) as f64;
-    let (pw, ph) = ((w - ml - mr) as f64, (h - mt - mb) as f64);
-    let px = |s: f64| Point::new(ml + (s / max_step * pw) as i32, 0);
-    let py = |v: f64| mt + ((hi - v.log10()) / (hi - lo) * ph) as i32;
-    let black = Scalar::all(0.0);
-    let grey = Scalar::all(210.0);
-    let font = imgproc::FONT_HERSHEY_SIMPLEX;
-    // decades, step ticks, axes
-    for d in (lo as i32)..=(hi as i32) {
-        let y = py(10f64.powi(d));
-        imgproc::line(&mut img, Point::new(ml, y), Point::new(w - mr, y), grey, 1, imgproc::LINE_8, 0).map_err(cv)?;
-        imgproc::put_text(&mut img, &format!("1e{d}"), Point::new(8, y + 5), font, 0.45, black, 1, imgproc::LINE_AA, false).map_err(cv)?;
-    }
-    for i in 0..=5 {
-        let s = max_step * i as f64 / 5.0;
-        let x = px(s).x;
-        imgproc::line(&mut img, Point::new(x, h - mb), Point::new(x, h - mb + 5), black, 1, imgproc::LINE_8, 0).map_err(cv)?;
-        imgproc::put_text(&mut img, &format!("{}", s.round() as u64), Point::new(x - 15, h - mb + 22), font, 0.45, black, 1, imgproc::LINE_AA, false).map_err(cv)?;
-    }
-    imgproc::line(&mut img, Point::new(ml, mt), Point::new(ml, h - mb), black, 1, imgproc::LINE_8, 0).map_err(cv)?;
-    imgproc::line(&mut img, Point::new(ml, h - mb), Point::new(w - mr, h - mb), black, 1, imgproc::LINE_8, 0).map_err(cv)?;
-    imgproc::put_text(&mut img, "step", Point::new(w / 2 - 60, h - 10), font, 0.5, black, 1, imgproc::LINE_AA, false).map_err(cv)?;
-    imgproc::put_text(&mut img, "loss (log scale)", Point::new(ml, 20), font, 0.5, black, 1, imgproc::LINE_AA, false).map_err(cv)?;
-    for (k, (name, get, col)) in series.iter().enumerate() {
-        let pts: Vec<Point> = records
-            .iter()
-            .filter_map(|r| get(r).filter(|v| v.is_finite() && *v > 0.0).map(|v| Point::new(px(r.step as f64).x, py(v as f64))))
-            .collect();
-        let thick = if *name == "val loss" { 2 } else { 1 };
-        for p in pts.windows(2) {
-            imgproc::line(&mut img, p[0], p[1], *col, thick, imgproc::LINE_AA, 0).map_err(cv)?;
-        }
-        if pts.len() == 1 {
-            imgproc::circle(&mut img, pts[0], 3, *col, -1, imgproc::LINE_AA, 0).map_err(cv)?;
-        }
-        let ly = mt + 10 + 22 * k as i32;
-        imgproc::line(&mut img, Point::new(w - mr + 10, ly), Point::new(w - mr + 35, ly), *col, 2, imgproc::LINE_AA, 0).map_err(cv)?;
-        imgproc::put_text(&mut img, name, Point::new(w - mr + 40, ly + 5), font, 0.45, black, 1, imgproc::LINE_AA, false).map_err(cv)?;
-    }
-    let ok = imgcodecs::imwrite(path, &img, &Vector::new()).map_err(cv)?;
+    let series: Vec<Series> = parts
+        .iter()
+        .map(|(name, get, color)| Series {
+            name: name.to_string(),
+            color: *color,
+            points: records.iter().filter_map(|r| get(r).map(|v| (r.step, v))).collect(),
+            bold: *name == "val loss",
+        })
+        .collect();
+    write_png(path, &plot_lines("loss (log scale)", &series, true)?)
+}
+
+pub fn write_png(path: &Path, img: &Mat) -> Result<(), TrainError> {
+    let ok = imgcodecs::imwrite(path, img, &Vector::new()).map_err(cv)?;
     if !ok {
         return Err(TrainError::Plot(format!("{}: imwrite failed", path.display())));
     }
     Ok(())
+}
+
+/// Line plot of `series` against step (900 × 560, legend on the right); `log_y` puts y on a
+/// log10 scale with decade lines, else 5 linear ticks.
+pub fn plot_lines(title: &str, series: &[Series], log_y: bool) -> Result<Mat, TrainError> {
+    let (w, h, ml, mr, mt, mb) = (900, 560, 70, 150, 30, 50);
+    let mut img = Mat::new_rows_cols_with_default(h, w, CV_8UC3, Scalar::all(255.0)).map_err(cv)?;
+    let ok = |v: f32| v.is_finite() && (!log_y || v > 0.0);
+    let vals: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|v| ok(*v)).map(|v| v as f64).collect();
+    let max_step = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).max().unwrap_or(1).max(1) as f64;
+    let tf = |v: f64| if log_y { v.max(1e-12).log10() } else { v };
+    let (mut lo, mut hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(tf(*v)), b.max(tf(*v))));
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    if log_y {
+        (lo, hi) = (lo.floor(), hi.ceil().max(lo.floor() + 1.0));
+    } else {
+        let pad = ((hi - lo) * 0.05).max(1e-6);
+        (lo, hi) = (lo - pad, hi + pad);
+    }
+    let (pw, ph) = ((w - ml - mr) as f64, (h - mt - mb) as f64);
+    let px = |s: f64| ml + (s / max_step * pw) as i32;
+    let py = |v: f64| mt + ((hi - tf(v)) / (hi - lo) * ph) as i32;
+    let black = Scalar::all(0.0);
+    let grey = Scalar::all(210.0);
+    let font = imgproc::FONT_HERSHEY_SIMPLEX;
+    let text = |img: &mut Mat, s: &str, x: i32, y: i32| imgproc::put_text(img, s, Point::new(x, y), font, 0.45, black, 1, imgproc::LINE_AA, false).map_err(cv);
+    let ticks: Vec<(f64, String)> = if log_y {
+        ((lo as i32)..=(hi as i32)).map(|d| (10f64.powi(d), format!("1e{d}"))).collect()
+    } else {
+        let p = if hi - lo >= 20.0 { 0 } else if hi - lo >= 2.0 { 1 } else { 3 };
+        (0..=5).map(|i| lo + (hi - lo) * i as f64 / 5.0).map(|v| (v, format!("{v:.p$}"))).collect()
+    };
+    for (v, label) in &ticks {
+        let y = py(*v);
+        imgproc::line(&mut img, Point::new(ml, y), Point::new(w - mr, y), grey, 1, imgproc::LINE_8, 0).map_err(cv)?;
+        text(&mut img, label, 8, y + 5)?;
+    }
+    for i in 0..=5 {
+        let s = max_step * i as f64 / 5.0;
+        let x = px(s);
+        imgproc::line(&mut img, Point::new(x, h - mb), Point::new(x, h - mb + 5), black, 1, imgproc::LINE_8, 0).map_err(cv)?;
+        text(&mut img, &format!("{}", s.round() as u64), x - 15, h - mb + 22)?;
+    }
+    imgproc::line(&mut img, Point::new(ml, mt), Point::new(ml, h - mb), black, 1, imgproc::LINE_8, 0).map_err(cv)?;
+    imgproc::line(&mut img, Point::new(ml, h - mb), Point::new(w - mr, h - mb), black, 1, imgproc::LINE_8, 0).map_err(cv)?;
+    text(&mut img, "step", w / 2 - 60, h - 10)?;
+    text(&mut img, title, ml, 20)?;
+    for (k, s) in series.iter().enumerate() {
+        let pts: Vec<Point> = s.points.iter().filter(|p| ok(p.1)).map(|p| Point::new(px(p.0 as f64), py(p.1 as f64))).collect();
+        let thick = if s.bold { 2 } else { 1 };
+        for p in pts.windows(2) {
+            imgproc::line(&mut img, p[0], p[1], s.color, thick, imgproc::LINE_AA, 0).map_err(cv)?;
+        }
+        for p in pts.iter().take(if pts.len() == 1 { 1 } else { 0 }) {
+            imgproc::circle(&mut img, *p, 3, s.color, -1, imgproc::LINE_AA, 0).map_err(cv)?;
+        }
+        let ly = mt + 10 + 22 * k as i32;
+        imgproc::line(&mut img, Point::new(w - mr + 10, ly), Point::new(w - mr + 35, ly), s.color, 2, imgproc::LINE_AA, 0).map_err(cv)?;
+        text(&mut img, &s.name, w - mr + 40, ly + 5)?;
+    }
+    Ok(img)
 }
 
 /// Everything the model card states.

@@ -41,6 +41,8 @@ pub enum TrainError {
     Plot(String),
     #[error("resume: {0}")]
     Resume(String),
+    #[error("compare: {0}")]
+    Compare(String),
     #[error("loss is not finite at step {0}")]
     Diverged(usize),
 }
