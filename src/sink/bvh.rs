@@ -2,7 +2,10 @@
 //! centimetres; SMPL rest offsets as OFFSETs; `ROOT Hips` with 6 channels, joints `Zrotation
 //! Xrotation Yrotation`, End Sites on the leaves). The header carries a fixed-width `Frames:`
 //! count that is patched on every flush (at most once a second, and at finish), so a file cut by
-//! `kill -9` still imports up to its last flush: readers stop at the declared count.
+//! `kill -9` still imports up to its last flush: readers stop at the declared count. Each flush
+//! is one write of whole lines followed by the count, so a kill between flushes leaves only
+//! complete lines (what Blender's importer, which ignores the count, needs); only a kill during
+//! that sub-millisecond write can leave a partial last line, which count-honouring readers skip.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
