@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The seed's training ablations at CPU scale: five runs of the small model from scratch, each
-# `config/train.toml` with one change, 2000 steps of batch 4, validation every 200 steps.
+# `config/train.toml` with one change, 1000 steps of batch 4, validation every 100 steps.
 #   tools/ablations.sh [steps]      -> runs/ablation/<name>/{log.jsonl,loss.png,...}
 # Then `mocapd train compare runs/ablation/*` prints the table and draws docs/ablation.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps="${1:-2000}"
+steps="${1:-1000}"
 out=runs/ablation
 mkdir -p "$out"
 base() {
   sed -e "s#^out_dir = .*#out_dir = \"$out/$1\"#" -e 's/^threads = .*/threads = 1/' \
-      -e "s/^steps = .*/steps = $steps/" -e 's/^val_every = .*/val_every = 200/' \
+      -e "s/^steps = .*/steps = $steps/" -e 's/^val_every = .*/val_every = 100/' \
       -e 's/^val_mpjpe_clips = .*/val_mpjpe_clips = 16/' -e "s/^p_steps = .*/p_steps = $steps/" \
       -e 's/^checkpoint_every = .*/checkpoint_every = 1000/' -e 's/^progress = .*/progress = false/' \
       config/train.toml
