@@ -4,7 +4,8 @@
 //!
 //! Why: the target is a small-model 4-step DDIM update (w = 0) in ≤ 20 ms on 2 cores;
 //! candle's element-wise ops and temporaries dominate at d = 128 (~22-28 ms per update), ONNX
-//! Runtime runs the same forward ~3x faster (`/work/shared/reference/build-and-speed.md`).
+//! Runtime runs the same forward 2-3x faster (`/work/shared/reference/build-and-speed.md`; the
+//! README's "The denoiser on ONNX Runtime" has this project's numbers).
 //! Training and the checkpoint format stay candle; the pose encoder and the per-window
 //! [`PoseCondition`](crate::model::PoseCondition) (cross-attention K/V, FiLM pose part) are still
 //! computed by candle once per window and become graph inputs. Nothing is written to disk: the
