@@ -1,10 +1,12 @@
 //! Criterion benchmarks of the ViMo denoiser on the CPU: one forward (150 frames, batch 1 and 2,
-//! small and big presets) and one complete few-step DDIM update as the daemon runs it.
+//! small and big presets) and one complete few-step DDIM update as the daemon runs it, with
+//! candle and (small preset, `denoiser/small/ort/…`) on ONNX Runtime (`[pipeline] engine`).
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use criterion::Criterion;
 use mocapd::diffusion::NoiseSchedule;
+use mocapd::model::onnx::OnnxDenoiser;
 use mocapd::model::{Denoiser, ModelConfig};
 use mocapd::sampler::{sample, Ddim, ModelX0, SampleOptions};
 use rand::SeedableRng;
@@ -23,6 +25,10 @@ pub fn benches(c: &mut Criterion) {
     mocapd::model::tune_allocator();
     for (name, cfg) in [("small", ModelConfig::small()), ("big", ModelConfig::big())] {
         let m = denoiser(&cfg, &dev).expect("build denoiser");
+        let ort = match name {
+            "small" => OnnxDenoiser::new(&m, None).map_err(|e| eprintln!("skipping the ONNX Runtime benches: {e}")).ok(),
+            _ => None,
+        };
         for b in [1usize, 2] {
             let pose = Tensor::rand(0f32, 1., (b, 150, 17, 3), &dev).expect("pose");
             let x = Tensor::randn(0f32, 1., (b, 150, 151), &dev).expect("x");
@@ -31,14 +37,27 @@ pub fn benches(c: &mut Criterion) {
             c.bench_function(&format!("denoiser/{name}/forward_b{b}"), |bench| {
                 bench.iter(|| m.forward(&x, &t, &cond).expect("forward"))
             });
+            if let Some(o) = &ort {
+                c.bench_function(&format!("denoiser/{name}/ort/forward_b{b}"), |bench| {
+                    bench.iter(|| o.forward(&x, &t, &cond).expect("forward"))
+                });
+            }
         }
         let ddim = Ddim::new(NoiseSchedule::seed_default(&dev).expect("schedule"), 0.0);
         let pose = Tensor::rand(0f32, 1., (1, 150, 17, 3), &dev).expect("pose");
-        for (steps, w) in [(4usize, 0.0), (4, 1.5), (2, 0.0)] {
-            c.bench_function(&format!("denoiser/{name}/update_{steps}step_w{w}"), |bench| {
+        let engines = [("", None), ("ort/", ort.as_ref())];
+        for ((steps, w), (engine, o)) in [(4usize, 0.0), (4, 1.5), (2, 0.0)].into_iter().flat_map(|sw| engines.map(|e| (sw, e))) {
+            if !engine.is_empty() && o.is_none() {
+                continue;
+            }
+            c.bench_function(&format!("denoiser/{name}/{engine}update_{steps}step_w{w}"), |bench| {
                 let mut rng = rand::rngs::StdRng::seed_from_u64(0);
                 bench.iter(|| {
                     let mx = if w == 0.0 { ModelX0::new(&m, &pose) } else { ModelX0::guided(&m, &pose) }.expect("encode");
+                    let mx = match o {
+                        Some(o) => mx.on_onnx(o),
+                        None => mx,
+                    };
                     let x = Tensor::randn(0f32, 1., (1, 150, 151), &dev).expect("noise");
                     let opts = SampleOptions { steps, guidance: w, infill: None };
                     sample(&mx, &ddim, x, &opts, &mut rng).expect("sample")

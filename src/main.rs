@@ -100,6 +100,9 @@ enum Command {
         hop: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Engine of the denoiser's per-step forward: onnxruntime (faster) or candle.
+        #[arg(long, default_value = "onnxruntime")]
+        engine: mocapd::model::onnx::Engine,
     },
     /// Evaluate a checkpoint: MPJPE, PA-MPJPE, acceleration error, jitter, foot skate.
     Eval {
@@ -124,6 +127,9 @@ enum Command {
         seed: u64,
         #[arg(long)]
         json: bool,
+        /// Engine of the denoiser's per-step forward: onnxruntime (faster) or candle.
+        #[arg(long, default_value = "onnxruntime")]
+        engine: mocapd::model::onnx::Engine,
     },
 }
 
@@ -256,8 +262,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let config = cli.config.unwrap_or_else(|| PathBuf::from("config/train.toml"));
             Ok(commands::train::run(&config, resume)?)
         }
-        Command::Lift { keypoints, out, steps, guidance, checkpoint, hop, seed } => {
-            let o = mocapd::lift::LiftOptions { checkpoint, steps, guidance, hop, seed, progress: true, ..Default::default() };
+        Command::Lift { keypoints, out, steps, guidance, checkpoint, hop, seed, engine } => {
+            let o = mocapd::lift::LiftOptions { checkpoint, steps, guidance, hop, seed, engine, progress: true, ..Default::default() };
             let r = commands::lift::run(&keypoints, &out, &o)?;
             eprintln!(
                 "wrote {} frames ({} inferred) to {} from {} windows in {:.1} s ({:.2} windows/s)",
@@ -265,7 +271,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Eval { checkpoint, data, steps, guidance, gt, keypoints, max_windows, seed, json } => {
+        Command::Eval { checkpoint, data, steps, guidance, gt, keypoints, max_windows, seed, json, engine } => {
             let o = mocapd::lift::EvalOptions {
                 checkpoint,
                 data,
@@ -274,6 +280,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 guidance,
                 max_windows,
                 seed,
+                engine,
                 progress: !json,
                 ..Default::default()
             };

@@ -176,6 +176,7 @@ mod tests {
         assert_eq!(s.pose.threads, 1);
         let p = &s.pipeline;
         assert_eq!((p.steps, p.guidance, p.hop, p.lookahead_frames), (4, 0.0, None, 0));
+        assert_eq!(p.engine, crate::model::onnx::Engine::OnnxRuntime);
         assert_eq!(p.vmc.as_ref().map(|v| v.target.as_str()), Some("127.0.0.1:39539"));
         assert!(p.osc.is_none() && p.record.bvh.is_none() && p.record.vrma.is_none() && p.record.motion.is_none());
     }
@@ -191,6 +192,7 @@ mod tests {
         assert!(bad("[sink.vmc]\navatar = \"calibration/missing.vrm\"").contains("sink.vmc.avatar"));
         assert!(bad("[sink.vmc]\navatar_hips_height = 9.0").contains("sink.vmc.avatar_hips_height"));
         assert!(bad("[pipeline]\nsteps = 0").contains("pipeline.steps"));
+        assert!(bad("[pipeline]\nengine = \"tract\"").contains("pipeline.engine"));
         assert!(bad("[pipeline]\nlookahead_frames = 500").contains("pipeline.lookahead_frames"));
         assert!(bad("[sink.osc]\nenabled = true\ntarget = \"no port\"").contains("sink.osc.target"));
         assert!(bad("[sink.vmc]\nmax_rate_hz = -1.0").contains("sink.vmc.max_rate_hz"));

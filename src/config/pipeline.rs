@@ -48,6 +48,8 @@ pub(super) fn resolve(
     if !(guidance.is_finite() && (0.0..=20.0).contains(&guidance)) {
         return Err(invalid("pipeline.guidance", format!("must be in [0, 20], got {guidance}")));
     }
+    let engine = pick(u.engine.clone(), d.engine.clone(), "pipeline.engine")?;
+    let engine = engine.parse().map_err(|e: String| invalid("pipeline.engine", e))?;
     let hop = pick(u.hop, d.hop, "pipeline.hop")?;
     if hop > 150 {
         return Err(invalid("pipeline.hop", format!("must be 0 (adaptive) or at most 150 frames, got {hop}")));
@@ -108,6 +110,7 @@ pub(super) fn resolve(
         checkpoint: checkpoint.into(),
         steps,
         guidance,
+        engine,
         hop: (hop > 0).then_some(hop),
         lookahead_frames,
         seed: pick(u.seed, d.seed, "pipeline.seed")?,

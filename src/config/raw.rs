@@ -53,6 +53,7 @@ pub struct RawPipeline {
     pub checkpoint: Option<String>,
     pub steps: Option<usize>,
     pub guidance: Option<f64>,
+    pub engine: Option<String>,
     pub hop: Option<usize>,
     pub lookahead_frames: Option<usize>,
     pub seed: Option<u64>,

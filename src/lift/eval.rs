@@ -19,6 +19,7 @@ use super::lift::{read_track, LiftError, LiftOptions, Lifter, DEFAULT_CHECKPOINT
 use super::metrics::{metrics, Joints, Metrics};
 use crate::data::build::{read_manifest, Split};
 use crate::data::DataError;
+use crate::model::onnx::Engine;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalOptions {
@@ -35,11 +36,13 @@ pub struct EvalOptions {
     pub batch: usize,
     pub seed: u64,
     pub progress: bool,
+    /// Which engine runs the denoiser's per-step forward.
+    pub engine: Engine,
 }
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        Self { checkpoint: DEFAULT_CHECKPOINT.into(), data: "data/train".into(), gt: None, steps: 8, guidance: 0.0, max_windows: 64, batch: 8, seed: 0, progress: false }
+        Self { checkpoint: DEFAULT_CHECKPOINT.into(), data: "data/train".into(), gt: None, steps: 8, guidance: 0.0, max_windows: 64, batch: 8, seed: 0, progress: false, engine: Engine::default() }
     }
 }
 
@@ -109,7 +112,7 @@ fn average(ms: &[Metrics]) -> Metrics {
 
 /// Runs the evaluation (see the module docs).
 pub fn eval(opts: &EvalOptions) -> Result<EvalReport, EvalError> {
-    let lifter = Lifter::load(&opts.checkpoint)?;
+    let lifter = Lifter::load(&opts.checkpoint)?.with_engine(opts.engine, None)?;
     let t0 = Instant::now();
     let (mode, windows, frames, m) = match &opts.gt {
         Some((gt, kp)) => {
@@ -179,7 +182,7 @@ fn place_all(poses: &[Pose]) -> Vec<Joints> {
 fn eval_file(lifter: &Lifter, gt_path: &Path, kp: &Path, opts: &EvalOptions) -> Result<(usize, Metrics), EvalError> {
     let (_, gt) = read_motion(gt_path)?;
     let track = read_track(kp)?;
-    let lo = LiftOptions { checkpoint: opts.checkpoint.clone(), steps: opts.steps, guidance: opts.guidance, seed: opts.seed, progress: opts.progress, hop: (lifter.frames() * 2 / 3).max(1), ..Default::default() };
+    let lo = LiftOptions { checkpoint: opts.checkpoint.clone(), steps: opts.steps, guidance: opts.guidance, seed: opts.seed, progress: opts.progress, engine: opts.engine, hop: (lifter.frames() * 2 / 3).max(1), ..Default::default() };
     let lifted = lifter.lift_track(&track, &lo)?;
     let by_frame: std::collections::HashMap<u64, &super::format::MotionFrame> = gt.iter().map(|f| (f.frame, f)).collect();
     let (mut pp, mut gp) = (Vec::new(), Vec::new());

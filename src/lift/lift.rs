@@ -25,6 +25,7 @@ use super::input::{padded, performer_track, window_starts, Track2d};
 use crate::data::bvh_write::{self, BvhWriteError};
 use crate::data::cond2d::{normalize_sequence, Frame2d};
 use crate::diffusion::{randn, NoiseSchedule};
+use crate::model::onnx::{Engine, OnnxDenoiser, OnnxError};
 use crate::model::{load_checkpoint, Checkpoint, CheckpointError, Denoiser, ModelConfig};
 use crate::pose::record::{KeypointReader, RecordError};
 use crate::sampler::{sample, Ddim, Infill, InfillMode, ModelX0, SampleOptions, X0Model};
@@ -47,11 +48,13 @@ pub struct LiftOptions {
     pub contact_threshold: f32,
     /// Progress bar over windows (stderr).
     pub progress: bool,
+    /// Which engine runs the denoiser's per-step forward.
+    pub engine: Engine,
 }
 
 impl Default for LiftOptions {
     fn default() -> Self {
-        Self { checkpoint: DEFAULT_CHECKPOINT.into(), steps: 8, guidance: 0.0, hop: 100, seed: 0, contact_threshold: 0.5, progress: false }
+        Self { checkpoint: DEFAULT_CHECKPOINT.into(), steps: 8, guidance: 0.0, hop: 100, seed: 0, contact_threshold: 0.5, progress: false, engine: Engine::default() }
     }
 }
 
@@ -71,6 +74,8 @@ pub enum LiftError {
     BadOptions(String),
     #[error("model: {0}")]
     Model(#[from] candle_core::Error),
+    #[error(transparent)]
+    Engine(#[from] OnnxError),
     #[error(transparent)]
     Motion(#[from] MotionFileError),
     #[error(transparent)]
@@ -114,6 +119,8 @@ pub struct Lifter {
     pub config: ModelConfig,
     pub norm: Normalizer,
     pub sched: Ddim,
+    /// The per-step forward on ONNX Runtime ([`Engine::OnnxRuntime`]); `None` runs candle.
+    onnx: Option<OnnxDenoiser>,
     dev: Device,
 }
 
@@ -138,7 +145,21 @@ impl Lifter {
         }
         let norm = Normalizer::from_stats(ck.stats.as_ref(), c.motion_dim);
         let dev = Device::Cpu;
-        Ok(Self { model: ck.model, config: ck.config, norm, sched: Ddim::new(NoiseSchedule::seed_default(&dev)?, 0.0), dev })
+        Ok(Self { model: ck.model, config: ck.config, norm, sched: Ddim::new(NoiseSchedule::seed_default(&dev)?, 0.0), onnx: None, dev })
+    }
+
+    /// Runs the denoiser's per-step forward on `engine`; ONNX Runtime is loaded from `library`,
+    /// else `ORT_DYLIB_PATH`, else `.local/onnxruntime/` (a missing library is an error).
+    pub fn with_engine(mut self, engine: Engine, library: Option<&Path>) -> Result<Self, LiftError> {
+        self.onnx = match engine {
+            Engine::Candle => None,
+            Engine::OnnxRuntime => Some(OnnxDenoiser::new(&self.model, library)?),
+        };
+        Ok(self)
+    }
+
+    pub fn engine(&self) -> Engine {
+        if self.onnx.is_some() { Engine::OnnxRuntime } else { Engine::Candle }
     }
 
     pub fn frames(&self) -> usize {
@@ -150,6 +171,10 @@ impl Lifter {
     pub fn sample_model_space(&self, pose: &Tensor, steps: usize, guidance: f64, infill: Option<Infill>, rng: &mut StdRng) -> candle_core::Result<Tensor> {
         let (b, s) = (pose.dim(0)?, pose.dim(1)?);
         let m: ModelX0 = if guidance != 0.0 { ModelX0::guided(&self.model, pose)? } else { ModelX0::new(&self.model, pose)? };
+        let m = match &self.onnx {
+            Some(o) => m.on_onnx(o),
+            None => m,
+        };
         let x_t = randn(rng, (b, s, self.config.motion_dim), &self.dev)?;
         sample(&m as &dyn X0Model, &self.sched, x_t, &SampleOptions { steps, guidance, infill }, rng)
     }
@@ -275,7 +300,7 @@ pub fn lift(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftReport, 
     if !ext_ok {
         return Err(LiftError::OutputKind { path: out.into() });
     }
-    let lifter = Lifter::load(&opts.checkpoint)?;
+    let lifter = Lifter::load(&opts.checkpoint)?.with_engine(opts.engine, None)?;
     let track = read_track(input)?;
     let t0 = Instant::now();
     let lifted = lifter.lift_track(&track, opts)?;

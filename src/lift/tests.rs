@@ -184,7 +184,7 @@ fn lift_tiny_checkpoint() {
     }
     // stitched: each window's in-filled overlap equals the previous window's frames
     let track = super::lift::read_track(&kp).unwrap();
-    let lifter = Lifter::load(&ck).unwrap();
+    let lifter = Lifter::load(&ck).unwrap().with_engine(opts.engine, None).unwrap();
     let l = lifter.lift_track(&track, &opts).unwrap();
     assert_eq!(l.frames, frames);
     for w in l.windows.windows(2) {

@@ -108,8 +108,8 @@ impl candle_core::CustomOp1 for FastSoftmax {
 /// LayerNorm with weight/bias (`weight`, `bias` keys), fused only when no gradient is tracked.
 #[derive(Debug, Clone)]
 pub struct Norm {
-    ln: LayerNorm,
-    eps: f64,
+    pub(crate) ln: LayerNorm,
+    pub(crate) eps: f64,
 }
 
 impl Norm {
@@ -151,9 +151,9 @@ fn attend(q: &Tensor, k_t: &Tensor, v: &Tensor) -> Result<Tensor> {
 /// Multi-head self-attention with a fused QKV projection (keys `qkv`, `out`).
 #[derive(Debug, Clone)]
 pub struct SelfAttention {
-    qkv: Linear,
-    out: Linear,
-    heads: usize,
+    pub(crate) qkv: Linear,
+    pub(crate) out: Linear,
+    pub(crate) heads: usize,
 }
 
 impl SelfAttention {
@@ -194,10 +194,10 @@ impl CrossKv {
 /// Multi-head cross-attention from motion frames to pose tokens (keys `q`, `kv`, `out`).
 #[derive(Debug, Clone)]
 pub struct CrossAttention {
-    q: Linear,
-    kv: Linear,
-    out: Linear,
-    heads: usize,
+    pub(crate) q: Linear,
+    pub(crate) kv: Linear,
+    pub(crate) out: Linear,
+    pub(crate) heads: usize,
 }
 
 impl CrossAttention {
@@ -227,9 +227,9 @@ impl CrossAttention {
 /// Two-layer MLP d → ratio·d → d (keys `fc1`, `fc2`).
 #[derive(Debug, Clone)]
 pub struct Mlp {
-    fc1: Linear,
-    fc2: Linear,
-    act: Activation,
+    pub(crate) fc1: Linear,
+    pub(crate) fc2: Linear,
+    pub(crate) act: Activation,
 }
 
 impl Mlp {

@@ -36,17 +36,17 @@ impl BlockCond {
 /// Keys: `ln1`, `self_attn`, `ln2`, `cross_attn`, `ln3`, `mlp`, `film_t`, `film_p`.
 #[derive(Debug, Clone)]
 pub struct Block {
-    ln1: Norm,
-    self_attn: SelfAttention,
-    ln2: Norm,
-    cross_attn: CrossAttention,
-    ln3: Norm,
-    mlp: Mlp,
-    film_t: Linear,
-    film_p: Linear,
+    pub(crate) ln1: Norm,
+    pub(crate) self_attn: SelfAttention,
+    pub(crate) ln2: Norm,
+    pub(crate) cross_attn: CrossAttention,
+    pub(crate) ln3: Norm,
+    pub(crate) mlp: Mlp,
+    pub(crate) film_t: Linear,
+    pub(crate) film_p: Linear,
     /// Number of (γ, β) pairs: 1 (V1) or 3 (V2).
-    pairs: usize,
-    d: usize,
+    pub(crate) pairs: usize,
+    pub(crate) d: usize,
 }
 
 impl Block {

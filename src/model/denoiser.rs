@@ -53,14 +53,14 @@ impl PoseCondition {
 
 #[derive(Debug, Clone)]
 pub struct Denoiser {
-    cfg: ModelConfig,
-    encoder: PoseEncoder,
-    time: TimestepEmbedding,
-    input: Linear,
-    pos: Tensor,
-    blocks: Vec<Block>,
-    final_ln: Norm,
-    output: Linear,
+    pub(crate) cfg: ModelConfig,
+    pub(crate) encoder: PoseEncoder,
+    pub(crate) time: TimestepEmbedding,
+    pub(crate) input: Linear,
+    pub(crate) pos: Tensor,
+    pub(crate) blocks: Vec<Block>,
+    pub(crate) final_ln: Norm,
+    pub(crate) output: Linear,
 }
 
 impl Denoiser {

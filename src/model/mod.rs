@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod denoiser;
 pub mod encoder;
+pub mod onnx;
 pub mod runtime;
 pub mod timestep;
 

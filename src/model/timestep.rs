@@ -26,9 +26,9 @@ pub fn per_frame_t(t: &Tensor, b: usize, s: usize) -> Result<Tensor> {
 /// Sinusoidal embedding (sin | cos halves) followed by Linear-SiLU-Linear (keys `fc1`, `fc2`).
 #[derive(Debug, Clone)]
 pub struct TimestepEmbedding {
-    freqs: Tensor,
-    fc1: Linear,
-    fc2: Linear,
+    pub(crate) freqs: Tensor,
+    pub(crate) fc1: Linear,
+    pub(crate) fc2: Linear,
 }
 
 impl TimestepEmbedding {

@@ -78,7 +78,7 @@ impl Pipeline {
     /// `stop` ends the input; the rest drains.
     pub fn start(input: &str, settings: &Settings, stop: Arc<AtomicBool>) -> Result<Self, PipelineError> {
         let ps = &settings.pipeline;
-        let lifter = Lifter::load(&ps.checkpoint)?;
+        let lifter = Lifter::load(&ps.checkpoint)?.with_engine(ps.engine, settings.pose.onnxruntime.as_deref())?;
         let stats = Arc::new(Stats::new());
         let (tx, rx) = crossbeam_channel::bounded(ps.pose_queue.max(1));
         let (input_handle, info) = input::spawn(input, settings, tx, rx.clone(), Arc::clone(&stats), Arc::clone(&stop))?;

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::model::onnx::Engine;
 use crate::sink::bvh::Units;
 use crate::sink::osc::OscConfig;
 use crate::sink::vmc::VmcConfig;
@@ -17,6 +18,9 @@ pub struct PipelineSettings {
     pub steps: usize,
     /// Classifier-free guidance weight (0 = conditional only).
     pub guidance: f64,
+    /// Which engine runs the denoiser's per-step forward (ONNX Runtime by default: faster, same
+    /// outputs within 1e-4).
+    pub engine: Engine,
     /// `None`: the next update starts as soon as the last one ends (adaptive stride);
     /// `Some(n)`: wait for `n` new frames.
     pub hop: Option<usize>,
@@ -61,6 +65,7 @@ impl Default for PipelineSettings {
             checkpoint: crate::lift::lift::DEFAULT_CHECKPOINT.into(),
             steps: 4,
             guidance: 0.0,
+            engine: Engine::default(),
             hop: None,
             lookahead_frames: 0,
             seed: 0,
