@@ -114,6 +114,13 @@ enum Command {
         seed: u64,
         #[arg(long)]
         json: bool,
+        /// Lift through the daemon's streaming path (the [pipeline] settings of --config) with a
+        /// fixed hop instead of offline windows.
+        #[arg(long)]
+        streaming: bool,
+        /// Frames between streaming updates (default: pipeline.hop, or 2 when it is adaptive).
+        #[arg(long, requires = "streaming")]
+        hop: Option<usize>,
     },
 }
 
@@ -254,7 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Eval { checkpoint, data, steps, guidance, gt, keypoints, max_windows, seed, json } => {
+        Command::Eval { checkpoint, data, steps, guidance, gt, keypoints, max_windows, seed, json, streaming, hop } => {
             let o = mocapd::lift::EvalOptions {
                 checkpoint,
                 data,
@@ -266,7 +273,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 progress: !json,
                 ..Default::default()
             };
-            Ok(commands::eval::run(&o, json)?)
+            let settings = if streaming { Some(Settings::load(cli.config.as_deref())?.pipeline) } else { None };
+            let hop = hop.or(settings.as_ref().and_then(|s| s.hop)).unwrap_or(mocapd::pipeline::stream_eval::TYPICAL_HOP);
+            Ok(commands::eval::run(&o, json, settings.as_ref().map(|s| (s, hop)))?)
         }
     }
 }

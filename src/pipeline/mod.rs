@@ -17,6 +17,7 @@ pub mod input;
 pub mod presence;
 pub mod settings;
 pub mod stats;
+pub mod stream_eval;
 
 #[cfg(test)]
 mod tests;
