@@ -61,7 +61,8 @@ fn run(settings: &PipelineSettings, n: u64, gap: std::ops::Range<u64>) -> Vec<Ou
     drop(tx);
     h.join().unwrap();
     assert_eq!(stats.drops(), 0);
-    rx.try_iter().collect()
+    let mut rx = rx;
+    std::iter::from_fn(|| rx.try_recv().ok()).collect()
 }
 
 fn check_stream(out: &[Outgoing], n: u64) {
