@@ -118,7 +118,7 @@ enum Command {
         /// fixed hop instead of offline windows.
         #[arg(long)]
         streaming: bool,
-        /// Frames between streaming updates (default: pipeline.hop, or 2 when it is adaptive).
+        /// Frames between streaming updates (default: pipeline.hop, or 1 when it is adaptive).
         #[arg(long, requires = "streaming")]
         hop: Option<usize>,
     },

@@ -13,9 +13,10 @@ use crate::lift::input::Track2d;
 use crate::lift::{EvalError, EvalOptions, EvalReport, LiftError, Lifter};
 use crate::window::Pose2d;
 
-/// Hop used when the config's `pipeline.hop` is adaptive (0): a 4-step update of the small
-/// model takes 30-60 ms on the development machine, so 1-2 frames arrive at 30 fps meanwhile.
-pub const TYPICAL_HOP: usize = 2;
+/// Hop used when the config's `pipeline.hop` is adaptive (0): what the adaptive stride does
+/// with the small model at 4 steps and 30 fps (`mocapd bench` on the demo keypoints, one
+/// core busy with training: 230 frames in 196 updates, 1.2 frames per update).
+pub const TYPICAL_HOP: usize = 1;
 
 /// Evaluates `opts` through the streaming path: `settings` as the daemon runs them (lookahead,
 /// presence, root speed limit), with `opts`' steps, guidance and seed, and a fixed `hop`. Each
