@@ -23,8 +23,8 @@ use super::lift::{read_track, LiftError, LiftOptions, Lifter, DEFAULT_CHECKPOINT
 use super::metrics::{metrics, Joints, Metrics};
 use crate::data::build::{read_manifest, Split};
 use crate::data::cond2d::Frame2d;
-use crate::pose::record::Header;
 use crate::data::DataError;
+use crate::pose::record::Header;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalOptions {
