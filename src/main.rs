@@ -130,6 +130,13 @@ enum Command {
         /// Engine of the denoiser's per-step forward: onnxruntime (faster) or candle.
         #[arg(long, default_value = "onnxruntime")]
         engine: mocapd::model::onnx::Engine,
+        /// Lift through the daemon's streaming path (the [pipeline] settings of --config) with a
+        /// fixed hop instead of offline windows.
+        #[arg(long)]
+        streaming: bool,
+        /// Frames between streaming updates (default: pipeline.hop, or 1 when it is adaptive).
+        #[arg(long, requires = "streaming")]
+        hop: Option<usize>,
     },
 }
 
@@ -271,7 +278,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Eval { checkpoint, data, steps, guidance, gt, keypoints, max_windows, seed, json, engine } => {
+        Command::Eval { checkpoint, data, steps, guidance, gt, keypoints, max_windows, seed, json, streaming, hop, engine } => {
             let o = mocapd::lift::EvalOptions {
                 checkpoint,
                 data,
@@ -284,7 +291,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 progress: !json,
                 ..Default::default()
             };
-            Ok(commands::eval::run(&o, json)?)
+            let settings = if streaming { Some(Settings::load(cli.config.as_deref())?.pipeline) } else { None };
+            let hop = hop.or(settings.as_ref().and_then(|s| s.hop)).unwrap_or(mocapd::pipeline::stream_eval::TYPICAL_HOP);
+            Ok(commands::eval::run(&o, json, settings.as_ref().map(|s| (s, hop)))?)
         }
     }
 }

@@ -1,12 +1,18 @@
 //! `mocapd run` end to end on the demo video's keypoints (made once with the binary), with a
 //! tiny random checkpoint written by `model::save_checkpoint`: VMC (parsed with the `vmc`
 //! crate) and plain OSC into loopback receivers, BVH / .vrma / mocapd.motion/1 recordings
-//! re-read, a receiver that is not listening, a malformed config, and SIGTERM mid-recording.
+//! re-read, a receiver that is not listening, a malformed config, and SIGTERM mid-recording;
+//! and `mocapd run` on a real RTSP stream (tests/support's GStreamer server) that dies and
+//! comes back.
+#[allow(dead_code)] // the helpers tests/source.rs uses too
+mod support;
+
 use std::collections::HashMap;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use candle_core::{DType, Device};
@@ -238,4 +244,112 @@ fn bench_reports_latency_and_draws_the_histogram() {
     assert!(r["rss_max_mib"].as_f64().is_some_and(|v| v > 1.0) && r["cpu_seconds"].as_f64().is_some_and(|v| v > 0.0));
     let img = std::fs::read(&png).expect("histogram written");
     assert_eq!(&img[1..4], b"PNG");
+}
+
+/// VMC frames in `datagrams` (split at `/VMC/Ext/T`): arrival time and the bones' rotations.
+fn vmc_frames(datagrams: &[(Instant, Vec<u8>)]) -> Vec<(Instant, HashMap<String, [f32; 4]>)> {
+    let mut frames = Vec::new();
+    let mut bones = HashMap::new();
+    for (at, d) in datagrams {
+        let (_, packet) = rosc::decoder::decode_udp(d).expect("osc");
+        for m in vmc::parse(packet).expect("vmc::parse") {
+            match m {
+                vmc::Message::BoneTransform(b) => {
+                    bones.insert(b.bone.clone(), [b.rotation.x, b.rotation.y, b.rotation.z, b.rotation.w]);
+                }
+                vmc::Message::Time(_) => frames.push((*at, std::mem::take(&mut bones))),
+                _ => {}
+            }
+        }
+    }
+    frames
+}
+
+#[test]
+fn rtsp_source_that_dies_and_comes_back() {
+    let test_start = Instant::now();
+    let port = support::free_port();
+    let mut server = support::RtspServer::start(port, 60);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // An in-process VMC receiver that keeps every datagram with its arrival time until told to stop.
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+    let vmc_addr = sock.local_addr().expect("addr").to_string();
+    let got: Arc<Mutex<Vec<(Instant, Vec<u8>)>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let rx = {
+        let (got, stop) = (Arc::clone(&got), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65536];
+            while !stop.load(Relaxed) {
+                if let Ok((n, _)) = sock.recv_from(&mut buf) {
+                    got.lock().unwrap().push((Instant::now(), buf[..n].to_vec()));
+                }
+            }
+        })
+    };
+    let frames_since = |t: Instant| vmc_frames(&got.lock().unwrap()).into_iter().filter(|(at, _)| *at > t).collect::<Vec<_>>();
+    let ck = tiny_checkpoint(dir.path());
+    let cfg = dir.path().join("rtsp.toml");
+    let text = format!(
+        "[source]\ninput = \"{}\"\nqueue = 2\nreconnect_min_s = 0.25\nreconnect_max_s = 1.0\ntimeout_s = 3.0\n\n[pipeline]\ncheckpoint = \"{}\"\n\n[sink.vmc]\ntarget = \"{vmc_addr}\"\n",
+        server.url(),
+        ck.display()
+    );
+    std::fs::write(&cfg, text).expect("config");
+    let log = dir.path().join("stderr.log");
+    let mut child = Command::new(BIN)
+        .args(["--config", cfg.to_str().unwrap(), "run"])
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let stderr = || std::fs::read_to_string(&log).unwrap_or_default();
+    let wait_frames = |since: Instant, n: usize, limit: Duration| {
+        let t0 = Instant::now();
+        while frames_since(since).len() < n && t0.elapsed() < limit {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        frames_since(since)
+    };
+
+    let started = Instant::now();
+    let before = wait_frames(started, 30, Duration::from_secs(25));
+    assert!(before.len() >= 30, "VMC frames from the stream: {}\n{}", before.len(), stderr());
+
+    server.kill();
+    let killed = Instant::now();
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(child.try_wait().expect("try_wait").is_none(), "the daemon exited when the source died\n{}", stderr());
+    // The source is gone: the frames stopped (nothing arrived in the last 1.5 s of the outage).
+    let last = got.lock().unwrap().last().map(|(at, _)| *at).expect("datagrams");
+    assert!(last.elapsed() > Duration::from_millis(1500), "frames kept coming {:?} after the kill", last.duration_since(killed));
+
+    let _server2 = support::RtspServer::start(port, 60);
+    let restarted = Instant::now();
+    let after = wait_frames(restarted, 30, Duration::from_secs(25));
+    assert!(after.len() >= 30, "VMC frames after the restart: {}\n{}", after.len(), stderr());
+    eprintln!("frames resumed {:?} after the restart", after[0].0.duration_since(restarted));
+    for (_, bones) in &after {
+        assert_eq!(bones.len(), 21, "a frame without all 21 bones");
+        assert!(bones.values().all(|q| unit(*q)), "{bones:?}");
+    }
+    assert!(child.try_wait().expect("try_wait").is_none(), "the daemon is still running");
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let t0 = Instant::now();
+    let exit = loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            break st;
+        }
+        if t0.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("no exit 10 s after SIGTERM\n{}", stderr());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    stop.store(true, Relaxed);
+    rx.join().expect("receiver");
+    assert!(exit.success(), "exit after SIGTERM: {exit:?}\n{}", stderr());
+    assert!(test_start.elapsed() < Duration::from_secs(60), "took {:?}", test_start.elapsed());
 }

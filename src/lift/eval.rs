@@ -5,6 +5,9 @@
 //! number; frames the lifter marked inferred are skipped; both sequences are put in their own
 //! canonical placement (first compared frame faces +Z, root over the origin) before comparing).
 //! Metrics in [`super::metrics`].
+//!
+//! [`eval_with`] can lift each sequence through another path instead (the daemon's streaming
+//! loop: `pipeline::stream_eval`), keeping everything else (data, ground truth, metrics) equal.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -15,11 +18,14 @@ use rand::SeedableRng;
 
 use super::decode::{decode, Placement, Pose};
 use super::format::{read_motion, MotionFileError};
+use super::input::Track2d;
 use super::lift::{read_track, LiftError, LiftOptions, Lifter, DEFAULT_CHECKPOINT};
 use super::metrics::{metrics, Joints, Metrics};
 use crate::data::build::{read_manifest, Split};
+use crate::data::cond2d::Frame2d;
 use crate::data::DataError;
 use crate::model::onnx::Engine;
+use crate::pose::record::Header;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalOptions {
@@ -71,13 +77,26 @@ pub struct EvalReport {
     pub frames: usize,
     pub metrics: Metrics,
     pub seconds: f64,
+    /// Lifted through the streaming path with this hop (frames between updates); `None`:
+    /// offline windows.
+    pub streaming_hop: Option<usize>,
+}
+
+/// Lifts one whole 2D sequence to one pose per frame, each with its `inferred` flag.
+pub type SequenceLift<'a> = dyn Fn(&Lifter, &Track2d) -> Result<Vec<(Pose, bool)>, LiftError> + 'a;
+
+/// Another way to lift each evaluated sequence (the streaming path), and its hop for the report.
+pub struct Streaming<'a> {
+    pub hop: usize,
+    pub lift: &'a SequenceLift<'a>,
 }
 
 impl std::fmt::Display for EvalReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let m = &self.metrics;
         let opt = |v: Option<f32>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "n/a".into());
-        writeln!(f, "eval ({}) {}: {} windows, {} frames, DDIM {} steps, guidance {} ({:.1} s)", self.mode, self.checkpoint.display(), self.windows, self.frames, self.steps, self.guidance, self.seconds)?;
+        let path = self.streaming_hop.map(|h| format!(", streaming hop {h}")).unwrap_or_default();
+        writeln!(f, "eval ({}{path}) {}: {} windows, {} frames, DDIM {} steps, guidance {} ({:.1} s)", self.mode, self.checkpoint.display(), self.windows, self.frames, self.steps, self.guidance, self.seconds)?;
         writeln!(f, "{:<22} {:>10}", "metric", "value")?;
         writeln!(f, "{:<22} {:>10.1}", "MPJPE (mm)", m.mpjpe_mm)?;
         writeln!(f, "{:<22} {:>10.1}", "PA-MPJPE (mm)", m.pa_mpjpe_mm)?;
@@ -112,22 +131,53 @@ fn average(ms: &[Metrics]) -> Metrics {
 
 /// Runs the evaluation (see the module docs).
 pub fn eval(opts: &EvalOptions) -> Result<EvalReport, EvalError> {
+    eval_with(opts, None)
+}
+
+/// Runs the evaluation, lifting each sequence with `streaming` when given (one whole held-out
+/// clip, or the whole keypoint file) instead of the offline windows.
+pub fn eval_with(opts: &EvalOptions, streaming: Option<&Streaming>) -> Result<EvalReport, EvalError> {
     let lifter = Lifter::load(&opts.checkpoint)?.with_engine(opts.engine, None)?;
     let t0 = Instant::now();
     let (mode, windows, frames, m) = match &opts.gt {
         Some((gt, kp)) => {
-            let (frames, m) = eval_file(&lifter, gt, kp, opts)?;
+            let (frames, m) = eval_file(&lifter, gt, kp, opts, streaming)?;
             ("file", 1, frames, m)
         }
         None => {
-            let (w, f, m) = eval_val(&lifter, opts)?;
+            let (w, f, m) = eval_val(&lifter, opts, streaming)?;
             ("val", w, f, m)
         }
     };
-    Ok(EvalReport { mode: mode.into(), checkpoint: opts.checkpoint.clone(), steps: opts.steps, guidance: opts.guidance, windows, frames, metrics: m, seconds: t0.elapsed().as_secs_f64() })
+    Ok(EvalReport {
+        mode: mode.into(),
+        checkpoint: opts.checkpoint.clone(),
+        steps: opts.steps,
+        guidance: opts.guidance,
+        windows,
+        frames,
+        metrics: m,
+        seconds: t0.elapsed().as_secs_f64(),
+        streaming_hop: streaming.map(|s| s.hop),
+    })
 }
 
-fn eval_val(lifter: &Lifter, opts: &EvalOptions) -> Result<(usize, usize, Metrics), EvalError> {
+/// A held-out clip's 2D conditions (`S × 17 × 3` values, already normalised) as a track at
+/// `fps`; a frame with no confident joint counts as unseen.
+fn clip_track(pose: &[f32], fps: f64) -> Track2d {
+    let keypoints: Vec<Frame2d> = pose.chunks_exact(17 * 3).map(|f| std::array::from_fn(|j| [f[3 * j], f[3 * j + 1], f[3 * j + 2]])).collect();
+    let n = keypoints.len();
+    Track2d {
+        header: Header::new(fps, 0, 0, "val"),
+        frame: (0..n as u64).collect(),
+        t: (0..n).map(|i| i as f64 / fps).collect(),
+        seen: keypoints.iter().map(|k| k.iter().any(|p| p[2] > 0.0)).collect(),
+        keypoints,
+        fallback_id: None,
+    }
+}
+
+fn eval_val(lifter: &Lifter, opts: &EvalOptions, streaming: Option<&Streaming>) -> Result<(usize, usize, Metrics), EvalError> {
     let manifest = read_manifest(&opts.data)?;
     let s = lifter.frames();
     if manifest.clip_len != s {
@@ -155,12 +205,22 @@ fn eval_val(lifter: &Lifter, opts: &EvalOptions) -> Result<(usize, usize, Metric
             if b == 0 {
                 break 'shards;
             }
-            let pz = lifter.sample_model_space(&pose.narrow(0, i, b)?, opts.steps, opts.guidance, None, &mut rng)?;
-            let pred = pz.to_vec3::<f32>()?;
             let gt = motion.narrow(0, i, b)?.to_vec3::<f32>()?;
+            let clips = pose.narrow(0, i, b)?;
+            let pred: Vec<Vec<Joints>> = match streaming {
+                Some(st) => clips
+                    .flatten_from(1)?
+                    .to_vec2::<f32>()?
+                    .iter()
+                    .map(|c| Ok((st.lift)(lifter, &clip_track(c, f64::from(manifest.fps)))?.iter().map(|(p, _)| p.joints()).collect()))
+                    .collect::<Result<_, EvalError>>()?,
+                None => {
+                    let pz = lifter.sample_model_space(&clips, opts.steps, opts.guidance, None, &mut rng)?;
+                    pz.to_vec3::<f32>()?.iter().map(|p| joints_of(&p.iter().map(|z| lifter.norm.denormalize(z)).collect::<Vec<_>>())).collect()
+                }
+            };
             for (p, g) in pred.iter().zip(&gt) {
-                let p: Vec<Vec<f32>> = p.iter().map(|z| lifter.norm.denormalize(z)).collect();
-                per.push(metrics(&joints_of(&p), &joints_of(g)));
+                per.push(metrics(p, &joints_of(g)));
             }
             pb.inc(b as u64);
             i += b;
@@ -179,16 +239,22 @@ fn place_all(poses: &[Pose]) -> Vec<Joints> {
     poses.iter().map(|p| pl.to_canonical(p).joints()).collect()
 }
 
-fn eval_file(lifter: &Lifter, gt_path: &Path, kp: &Path, opts: &EvalOptions) -> Result<(usize, Metrics), EvalError> {
+fn eval_file(lifter: &Lifter, gt_path: &Path, kp: &Path, opts: &EvalOptions, streaming: Option<&Streaming>) -> Result<(usize, Metrics), EvalError> {
     let (_, gt) = read_motion(gt_path)?;
     let track = read_track(kp)?;
-    let lo = LiftOptions { checkpoint: opts.checkpoint.clone(), steps: opts.steps, guidance: opts.guidance, seed: opts.seed, progress: opts.progress, engine: opts.engine, hop: (lifter.frames() * 2 / 3).max(1), ..Default::default() };
-    let lifted = lifter.lift_track(&track, &lo)?;
+    let lifted: Vec<(Pose, bool)> = match streaming {
+        Some(st) => (st.lift)(lifter, &track)?,
+        None => {
+            let lo = LiftOptions { checkpoint: opts.checkpoint.clone(), steps: opts.steps, guidance: opts.guidance, seed: opts.seed, progress: opts.progress, engine: opts.engine, hop: (lifter.frames() * 2 / 3).max(1), ..Default::default() };
+            let frames = lifter.lift_track(&track, &lo)?.frames;
+            frames.iter().map(|f| (Pose { root: f.root, rotations: f.rotations, contacts: [0.0; 4] }, f.inferred)).collect()
+        }
+    };
     let by_frame: std::collections::HashMap<u64, &super::format::MotionFrame> = gt.iter().map(|f| (f.frame, f)).collect();
     let (mut pp, mut gp) = (Vec::new(), Vec::new());
-    for f in lifted.frames.iter().filter(|f| !f.inferred) {
-        if let Some(g) = by_frame.get(&f.frame) {
-            pp.push(Pose { root: f.root, rotations: f.rotations, contacts: [0.0; 4] });
+    for ((p, inferred), frame) in lifted.iter().zip(&track.frame) {
+        if let Some(g) = by_frame.get(frame).filter(|_| !inferred) {
+            pp.push(Pose { root: p.root, rotations: p.rotations, contacts: [0.0; 4] });
             gp.push(Pose { root: g.root, rotations: g.rotations, contacts: [0.0; 4] });
         }
     }

@@ -15,4 +15,4 @@ pub use lift::{lift, LiftError, LiftOptions, LiftReport, Lifter};
 pub use metrics::Metrics;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

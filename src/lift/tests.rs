@@ -248,28 +248,35 @@ fn lift_errors_are_clear() {
     assert!(matches!(e, LiftError::OutputKind { .. }), "{e}");
 }
 
-#[test]
-fn eval_tiny_dataset_and_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let ck = tiny_checkpoint(dir.path());
-    let raw = dir.path().join("raw");
+/// A tiny built data set of procedural motion (clips of `clip_len` frames, one camera) under
+/// `dir/train`; shared with the streaming evaluation's tests.
+pub(crate) fn tiny_dataset(dir: &Path, clip_len: usize) -> PathBuf {
+    let raw = dir.join("raw");
     std::fs::create_dir_all(&raw).unwrap();
-    let data = dir.path().join("train");
+    let data = dir.join("train");
     let o = crate::data::build::BuildOptions {
         raw_dir: raw,
         out_dir: data.clone(),
-        clip_len: S,
-        stride: S,
+        clip_len,
+        stride: clip_len,
         cameras: 1,
         procedural_minutes: 0.2,
         procedural: ProceduralOptions { seconds: 4.0, ..Default::default() },
-        procedural_stride: S,
+        procedural_stride: clip_len,
         mixed_takes: 0,
         shard_size: 16,
         progress: false,
         ..Default::default()
     };
     crate::data::build::build(&o).unwrap();
+    data
+}
+
+#[test]
+fn eval_tiny_dataset_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = tiny_checkpoint(dir.path());
+    let data = tiny_dataset(dir.path(), S);
     let r = eval(&EvalOptions { checkpoint: ck.clone(), data, steps: 2, max_windows: 3, batch: 2, ..Default::default() }).unwrap();
     eprintln!("{r}");
     assert_eq!((r.mode.as_str(), r.windows, r.frames), ("val", 3, 3 * S));

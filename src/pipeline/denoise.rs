@@ -5,6 +5,8 @@
 //! as soon as the last one ends (adaptive stride); `hop` waits for that many new frames, and
 //! `lookahead_frames` holds the newest frames back as future context. Frames without the
 //! performer are in-filled and marked `inferred`; longer absences go through [`Presence`].
+//! The logic lives in [`Stream`], which the thread ([`DenoiseLoop`]) and the streaming
+//! evaluation ([`stream_sequence`], no threads, no clock) share.
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -27,9 +29,18 @@ use crate::window::{Pose2d, Window};
 /// Frames gathered before the first update (about a quarter of a second at 30 fps).
 pub const WARMUP_FRAMES: usize = 8;
 
-/// The loop's state (owned by the `denoise` thread).
-pub struct DenoiseLoop {
-    lifter: Lifter,
+/// One frame the stream generated, with when its pose was made.
+#[derive(Debug, Clone)]
+pub struct Emitted {
+    pub frame: MotionFrame,
+    /// When the pose stage finished the frame.
+    pub posed: Instant,
+}
+
+/// The streaming lifter's state, apart from threads and channels: the 2D window, the frames
+/// already sent, presence and the sampling noise. The `denoise` thread ([`DenoiseLoop`]) and
+/// the streaming evaluation ([`stream_sequence`]) both drive it, so they run the same logic.
+pub struct Stream {
     steps: usize,
     guidance: f64,
     hop: Option<usize>,
@@ -43,13 +54,12 @@ pub struct DenoiseLoop {
     max_root_speed: Option<f32>,
     presence: Presence,
     rng: StdRng,
-    out: Fanout,
     stats: Arc<Stats>,
 }
 
-impl DenoiseLoop {
-    pub fn new(lifter: Lifter, s: &PipelineSettings, out: Fanout, stats: Arc<Stats>) -> Self {
-        let frames = lifter.frames();
+impl Stream {
+    /// A stream for a model of `frames`-frame windows.
+    pub fn new(frames: usize, s: &PipelineSettings, stats: Arc<Stats>) -> Self {
         Self {
             steps: s.steps,
             guidance: s.guidance,
@@ -63,62 +73,36 @@ impl DenoiseLoop {
             max_root_speed: s.max_root_speed,
             presence: Presence::new(s.absent_timeout.as_secs_f64(), s.idle_ease.as_secs_f64(), s.return_blend.as_secs_f64()),
             rng: StdRng::seed_from_u64(s.seed),
-            lifter,
-            out,
             stats,
         }
     }
 
-    /// Runs until the pose queue closes, then sends every frame still pending (lookahead too).
-    /// Takes no more poses than the window can hold unsent: a burst waits in the pose queue
-    /// instead of overwriting frames that were never generated.
-    pub fn run(mut self, rx: Receiver<Pose2d>) {
-        loop {
-            let mut ended = false;
-            if self.has_room() {
-                match rx.recv_timeout(Duration::from_millis(50)) {
-                    Ok(p) => self.push(p),
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => ended = true,
-                }
-                while !ended && self.has_room() {
-                    match rx.try_recv() {
-                        Ok(p) => self.push(p),
-                        Err(TryRecvError::Empty) => break,
-                        Err(TryRecvError::Disconnected) => ended = true,
-                    }
-                }
-            }
-            self.update(ended);
-            if ended {
-                break;
-            }
-        }
-    }
-
-    fn has_room(&self) -> bool {
+    /// Whether another pose fits without overwriting a frame that was never generated.
+    pub fn has_room(&self) -> bool {
         self.window.end() - self.sent_end < self.window.capacity() as u64
     }
 
-    fn push(&mut self, p: Pose2d) {
+    pub fn push(&mut self, p: Pose2d) {
         self.stats.frames_in.fetch_add(1, Relaxed);
         self.window.push(p);
     }
 
-    /// One update: generate and send frames `sent_end..target`.
-    fn update(&mut self, last: bool) {
+    /// One update: generates frames `sent_end..target` and returns them, in order (none when
+    /// the warm-up, the hop or the lookahead says to wait). `last`: the input has ended, send
+    /// everything pending.
+    pub fn update(&mut self, lifter: &Lifter, last: bool) -> Vec<Emitted> {
         let end = self.window.end();
         let target = if last { end } else { end.saturating_sub(self.lookahead) };
         if target <= self.sent_end || self.window.is_empty() {
-            return;
+            return vec![];
         }
         if self.sent_end == 0 && !last && (target as usize) < WARMUP_FRAMES {
             // A first window of one frame held 150 times gives the model nothing to go on.
-            return;
+            return vec![];
         }
         if let Some(hop) = self.hop.filter(|_| !last) {
             if target - self.sent_end < hop as u64 {
-                return;
+                return vec![];
             }
         }
         let ws = self.window.start();
@@ -129,7 +113,8 @@ impl DenoiseLoop {
             self.history.clear();
         }
         let need_model = (self.sent_end..target).filter_map(|i| self.window.get(i)).any(|p| !self.presence.is_idle_at(p.t, p.seen));
-        let feats = if need_model { self.sample(ws) } else { None };
+        let feats = if need_model { self.sample(lifter, ws) } else { None };
+        let mut out = Vec::with_capacity((target - self.sent_end) as usize);
         for i in self.sent_end..target {
             let Some(p) = self.window.get(i).cloned() else { continue };
             let model = feats.as_ref().map(|z| decode(&z[(i - ws) as usize]));
@@ -161,16 +146,17 @@ impl DenoiseLoop {
                 inferred: !p.seen || !matches!(mode, super::presence::Mode::Live),
             };
             self.stats.frames_out.fetch_add(1, Relaxed);
-            self.out.send(Outgoing { frame, posed: p.posed, emitted: Instant::now() });
+            out.push(Emitted { frame, posed: p.posed });
         }
         self.sent_end = target;
+        out
     }
 
     /// Samples the window starting at `ws` with the sent frames in-filled; world features per
     /// window frame, or `None` when the model failed (logged; the last pose is held).
-    fn sample(&mut self, ws: u64) -> Option<Vec<Vec<f32>>> {
+    fn sample(&mut self, lifter: &Lifter, ws: u64) -> Option<Vec<Vec<f32>>> {
         let t0 = Instant::now();
-        let s = self.lifter.frames();
+        let s = lifter.frames();
         let kp = self.window.keypoints(ws, s);
         let known_n = ((self.sent_end - ws) as usize).min(self.history.len());
         let known: Vec<Vec<f32>> = self.history.iter().skip(self.history.len() - known_n).cloned().collect();
@@ -179,13 +165,75 @@ impl DenoiseLoop {
             (None, Some(p)) => Placement::canonical_for(p),
             (None, None) => Placement::IDENTITY,
         };
-        let out = self.lifter.sample_window(&kp, &known, place, self.steps, self.guidance, &mut self.rng);
+        let out = lifter.sample_window(&kp, &known, place, self.steps, self.guidance, &mut self.rng);
         self.stats.record_update(t0.elapsed());
         match out {
             Ok(z) => Some(z),
             Err(e) => {
                 tracing::warn!("denoiser failed, holding the last pose: {e}");
                 None
+            }
+        }
+    }
+}
+
+/// Runs a recorded sequence through a [`Stream`] deterministically, as the daemon would with
+/// `s.hop` frames between updates: one pose at a time, an update offered after each (so the
+/// hop, warm-up and lookahead decide, never a clock), then everything pending at the end.
+/// Returns one frame per pose, in order. `mocapd eval --streaming` measures this.
+pub fn stream_sequence(lifter: &Lifter, s: &PipelineSettings, poses: impl IntoIterator<Item = Pose2d>) -> Vec<MotionFrame> {
+    let mut stream = Stream::new(lifter.frames(), s, Arc::new(Stats::new()));
+    let mut out = Vec::new();
+    for p in poses {
+        if !stream.has_room() {
+            // The daemon would wait here for the update in flight; same outcome.
+            out.extend(stream.update(lifter, true));
+        }
+        stream.push(p);
+        out.extend(stream.update(lifter, false));
+    }
+    out.extend(stream.update(lifter, true));
+    out.into_iter().map(|e| e.frame).collect()
+}
+
+/// The `denoise` thread's loop: poses from the pose queue into the [`Stream`], its frames out
+/// to the sinks.
+pub struct DenoiseLoop {
+    lifter: Lifter,
+    stream: Stream,
+    out: Fanout,
+}
+
+impl DenoiseLoop {
+    pub fn new(lifter: Lifter, s: &PipelineSettings, out: Fanout, stats: Arc<Stats>) -> Self {
+        Self { stream: Stream::new(lifter.frames(), s, stats), lifter, out }
+    }
+
+    /// Runs until the pose queue closes, then sends every frame still pending (lookahead too).
+    /// Takes no more poses than the window can hold unsent: a burst waits in the pose queue
+    /// instead of overwriting frames that were never generated.
+    pub fn run(mut self, rx: Receiver<Pose2d>) {
+        loop {
+            let mut ended = false;
+            if self.stream.has_room() {
+                match rx.recv_timeout(Duration::from_millis(50)) {
+                    Ok(p) => self.stream.push(p),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => ended = true,
+                }
+                while !ended && self.stream.has_room() {
+                    match rx.try_recv() {
+                        Ok(p) => self.stream.push(p),
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => ended = true,
+                    }
+                }
+            }
+            for e in self.stream.update(&self.lifter, ended) {
+                self.out.send(Outgoing { frame: e.frame, posed: e.posed, emitted: Instant::now() });
+            }
+            if ended {
+                break;
             }
         }
     }

@@ -1,8 +1,9 @@
 //! The live pipeline behind `mocapd run` and `mocapd bench`:
 //!
 //! ```text
-//! source thread ─► pose thread ─► [pose queue, drop-oldest] ─► denoise thread ─► sink-* threads
-//!  (or the keypoints replay thread)     (2D window ring of S frames, DDIM)    (one bounded queue each)
+//! source thread ─► pose thread ─► [pose queue, drop-oldest] ─► denoise thread ─► sinks thread
+//!  (or the keypoints replay thread)     (2D window ring of S frames, DDIM)    (tokio, one task and
+//!                                                                             bounded queue per sink)
 //! ```
 //!
 //! [`Pipeline::start`] builds every stage (errors name what failed) and returns a handle;
@@ -17,6 +18,7 @@ pub mod input;
 pub mod presence;
 pub mod settings;
 pub mod stats;
+pub mod stream_eval;
 
 #[cfg(test)]
 mod tests;
@@ -60,7 +62,7 @@ pub struct Pipeline {
     stop: Arc<AtomicBool>,
     input: Option<JoinHandle<()>>,
     denoise: Option<JoinHandle<()>>,
-    sinks: Vec<JoinHandle<SinkReport>>,
+    sinks: fanout::SinkThread,
 }
 
 /// What a finished run did.
@@ -114,7 +116,8 @@ impl Pipeline {
                 tracing::error!("thread {name} panicked");
             }
         }
-        let sinks: Vec<SinkReport> = self.sinks.drain(..).filter_map(|h| h.join().ok()).collect();
+        // The denoise loop owned the fan-out: its channels are closed, so the sinks finish.
+        let sinks = self.sinks.join();
         let st = &self.stats;
         RunReport {
             frames_in: st.frames_in.load(Relaxed),
@@ -128,7 +131,7 @@ impl Pipeline {
 
 impl Drop for Pipeline {
     fn drop(&mut self) {
-        if self.input.is_some() || self.denoise.is_some() || !self.sinks.is_empty() {
+        if self.input.is_some() || self.denoise.is_some() || self.sinks.is_running() {
             self.stop();
             self.join();
         }

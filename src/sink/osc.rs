@@ -23,7 +23,7 @@
 use rosc::{OscMessage, OscType};
 
 use super::frame::continuous;
-use super::udp::UdpOut;
+use super::udp::{UdpOut, UdpSender};
 use super::{MotionFrame, Sink, SinkError, SinkStats};
 use crate::skeleton::rotation::Quat;
 use crate::skeleton::smpl::{JOINT_NAMES, NUM_JOINTS};
@@ -81,11 +81,22 @@ impl OscSender {
     }
 }
 
+impl UdpSender for OscSender {
+    fn datagrams(&mut self, frame: &MotionFrame) -> Result<Vec<Vec<u8>>, SinkError> {
+        let Some(clean) = self.out.admit_clean(frame) else { return Ok(vec![]) };
+        let messages = self.messages(&clean);
+        self.out.pack_frame(messages)
+    }
+    fn udp(&mut self) -> &mut UdpOut {
+        &mut self.out
+    }
+}
+
 impl Sink for OscSender {
     fn send(&mut self, frame: &MotionFrame) -> Result<(), SinkError> {
-        let Some(clean) = self.out.admit_clean(frame) else { return Ok(()) };
-        let messages = self.messages(&clean);
-        self.out.send_messages(messages)
+        let datagrams = self.datagrams(frame)?;
+        self.out.send_all(&datagrams);
+        Ok(())
     }
     fn stats(&self) -> SinkStats {
         self.out.stats

@@ -1,14 +1,17 @@
 //! OSC over UDP for the live senders: packing messages into bundles that each fit one
 //! 1472-byte datagram, an optional rate cap, and send errors that are counted and warned about
 //! (rate-limited) but never stop the sender (the socket is connected, so a receiver that is
-//! not listening makes Linux return ECONNREFUSED on a later send).
+//! not listening makes Linux return ECONNREFUSED on a later send). Building a frame's
+//! datagrams ([`UdpSender::datagrams`]) is apart from sending them, so the same sender works
+//! synchronously ([`super::Sink::send`]) and from the daemon's async fan-out
+//! ([`UdpOut::async_socket`], then [`UdpOut::sent`] per datagram).
 
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
 
 use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime};
 
-use super::{MotionFrame, SinkError, SinkStats};
+use super::{MotionFrame, Sink, SinkError, SinkStats};
 
 /// Largest datagram sent: 1500-byte Ethernet MTU minus IPv4 and UDP headers.
 pub const MAX_DATAGRAM: usize = 1472;
@@ -105,7 +108,7 @@ impl UdpOut {
     }
 
     /// The frame to send, sanitised (no NaN ever goes on the wire), or `None` when the rate cap
-    /// skips it. Send its messages with [`UdpOut::send_messages`].
+    /// skips it. Pack its messages with [`UdpOut::pack_frame`].
     pub fn admit_clean(&mut self, frame: &MotionFrame) -> Option<MotionFrame> {
         if !self.admit(frame.t) {
             return None;
@@ -115,12 +118,20 @@ impl UdpOut {
         Some(clean)
     }
 
-    /// Packs one frame's messages into datagrams of at most 1472 bytes and sends them.
-    pub fn send_messages(&mut self, messages: Vec<OscMessage>) -> Result<(), SinkError> {
+    /// Packs one frame's messages into datagrams of at most 1472 bytes, counting the frame.
+    pub fn pack_frame(&mut self, messages: Vec<OscMessage>) -> Result<Vec<Vec<u8>>, SinkError> {
         let datagrams = pack(messages)?;
-        self.send_all(&datagrams);
         self.stats.frames += 1;
-        Ok(())
+        Ok(datagrams)
+    }
+
+    /// The same connected socket for tokio (a duplicate descriptor, switched to non-blocking;
+    /// send only through it from then on). Must be called inside a tokio runtime.
+    pub fn async_socket(&self) -> Result<tokio::net::UdpSocket, SinkError> {
+        let sock_err = |source| SinkError::Socket { target: self.target.to_string(), source };
+        let dup = self.socket.try_clone().map_err(sock_err)?;
+        dup.set_nonblocking(true).map_err(sock_err)?;
+        tokio::net::UdpSocket::from_std(dup).map_err(sock_err)
     }
 
     /// Whether a frame at stream time `t` passes the rate cap (counts a skip otherwise).
@@ -139,13 +150,19 @@ impl UdpOut {
     /// Send datagrams; failures are counted and warned about at most every 5 s.
     pub fn send_all(&mut self, datagrams: &[Vec<u8>]) {
         for d in datagrams {
-            match self.socket.send(d) {
-                Ok(n) => {
-                    self.stats.datagrams += 1;
-                    self.stats.bytes += n as u64;
-                }
-                Err(e) => self.send_failed(&e),
+            let r = self.socket.send(d);
+            self.sent(r);
+        }
+    }
+
+    /// Counts one datagram's send result (failures warned about at most every 5 s).
+    pub fn sent(&mut self, r: std::io::Result<usize>) {
+        match r {
+            Ok(n) => {
+                self.stats.datagrams += 1;
+                self.stats.bytes += n as u64;
             }
+            Err(e) => self.send_failed(&e),
         }
     }
 
@@ -166,4 +183,13 @@ impl UdpOut {
             tracing::trace!(target = %self.target, "UDP send failed: {e}");
         }
     }
+}
+
+/// A live OSC-over-UDP sender (VMC, plain OSC): builds each frame's datagrams apart from
+/// sending them.
+pub trait UdpSender: Sink {
+    /// One frame's datagrams, sanitised and packed (none when the rate cap skips it).
+    fn datagrams(&mut self, frame: &MotionFrame) -> Result<Vec<Vec<u8>>, SinkError>;
+    /// The socket and counters.
+    fn udp(&mut self) -> &mut UdpOut;
 }

@@ -9,7 +9,7 @@
 
 use rosc::{OscMessage, OscType};
 
-use super::udp::UdpOut;
+use super::udp::{UdpOut, UdpSender};
 use super::unity::{UnityConfig, UnityMapper};
 use super::{MotionFrame, Sink, SinkError, SinkStats};
 
@@ -93,11 +93,22 @@ impl VmcSender {
     }
 }
 
+impl UdpSender for VmcSender {
+    fn datagrams(&mut self, frame: &MotionFrame) -> Result<Vec<Vec<u8>>, SinkError> {
+        let Some(clean) = self.out.admit_clean(frame) else { return Ok(vec![]) };
+        let messages = self.messages(&clean);
+        self.out.pack_frame(messages)
+    }
+    fn udp(&mut self) -> &mut UdpOut {
+        &mut self.out
+    }
+}
+
 impl Sink for VmcSender {
     fn send(&mut self, frame: &MotionFrame) -> Result<(), SinkError> {
-        let Some(clean) = self.out.admit_clean(frame) else { return Ok(()) };
-        let messages = self.messages(&clean);
-        self.out.send_messages(messages)
+        let datagrams = self.datagrams(frame)?;
+        self.out.send_all(&datagrams);
+        Ok(())
     }
     fn stats(&self) -> SinkStats {
         self.out.stats

@@ -1,0 +1,47 @@
+//! `mocapd eval --streaming`: the quality cost of the daemon's streaming settings. Each held-out
+//! sequence runs through the denoise loop's own logic ([`stream_sequence`]: warm-up, in-filling
+//! of sent frames, hop, lookahead, presence, root speed limit) with a fixed hop instead of the
+//! clock, and the offline evaluation ([`eval_with`]) scores it with the same data and metrics.
+use std::cell::Cell;
+use std::time::Instant;
+
+use super::denoise::stream_sequence;
+use super::settings::PipelineSettings;
+use crate::lift::decode::Pose;
+use crate::lift::eval::{eval_with, Streaming};
+use crate::lift::input::Track2d;
+use crate::lift::{EvalError, EvalOptions, EvalReport, LiftError, Lifter};
+use crate::window::Pose2d;
+
+/// Hop used when the config's `pipeline.hop` is adaptive (0): what the adaptive stride does
+/// with the small model at 4 steps and 30 fps (`mocapd bench` on the demo keypoints, one
+/// core busy with training: 230 frames in 196 updates, 1.2 frames per update).
+pub const TYPICAL_HOP: usize = 1;
+
+/// Evaluates `opts` through the streaming path: `settings` as the daemon runs them (lookahead,
+/// presence, root speed limit), with `opts`' steps, guidance and seed, and a fixed `hop`. Each
+/// sequence gets its own seed (`opts.seed` + its index), so runs are deterministic.
+pub fn eval_streaming(opts: &EvalOptions, settings: &PipelineSettings, hop: usize) -> Result<EvalReport, EvalError> {
+    let base = PipelineSettings { steps: opts.steps, guidance: opts.guidance, hop: Some(hop), ..settings.clone() };
+    let next_seed = Cell::new(opts.seed);
+    let lift = |lifter: &Lifter, track: &Track2d| -> Result<Vec<(Pose, bool)>, LiftError> {
+        let s = lifter.frames();
+        if hop == 0 || hop + base.lookahead_frames.min(s / 2) > s {
+            return Err(LiftError::BadOptions(format!("hop {hop} (+ lookahead {}) must be in 1..={s}", base.lookahead_frames)));
+        }
+        let seed = next_seed.replace(next_seed.get() + 1);
+        let now = Instant::now();
+        let poses = (0..track.len()).map(|i| Pose2d {
+            seq: i as u64,
+            t: track.t[i],
+            captured: now,
+            posed: now,
+            keypoints: track.keypoints[i],
+            seen: track.seen[i],
+            people: u32::from(track.seen[i]),
+        });
+        let frames = stream_sequence(lifter, &PipelineSettings { seed, ..base.clone() }, poses);
+        Ok(frames.iter().map(|f| (Pose { root: f.root, rotations: f.rotations, contacts: f.contacts }, f.inferred)).collect())
+    };
+    eval_with(opts, Some(&Streaming { hop, lift: &lift }))
+}
