@@ -82,10 +82,8 @@ impl OscSender {
 }
 
 impl UdpSender for OscSender {
-    fn datagrams(&mut self, frame: &MotionFrame) -> Result<Vec<Vec<u8>>, SinkError> {
-        let Some(clean) = self.out.admit_clean(frame) else { return Ok(vec![]) };
-        let messages = self.messages(&clean);
-        self.out.pack_frame(messages)
+    fn frame_messages(&mut self, clean: &MotionFrame) -> Vec<OscMessage> {
+        self.messages(clean)
     }
     fn udp(&mut self) -> &mut UdpOut {
         &mut self.out
@@ -94,9 +92,7 @@ impl UdpSender for OscSender {
 
 impl Sink for OscSender {
     fn send(&mut self, frame: &MotionFrame) -> Result<(), SinkError> {
-        let datagrams = self.datagrams(frame)?;
-        self.out.send_all(&datagrams);
-        Ok(())
+        self.send_blocking(frame)
     }
     fn stats(&self) -> SinkStats {
         self.out.stats

@@ -186,10 +186,24 @@ impl UdpOut {
 }
 
 /// A live OSC-over-UDP sender (VMC, plain OSC): builds each frame's datagrams apart from
-/// sending them.
+/// sending them (the `sinks` runtime sends them on its own socket).
 pub trait UdpSender: Sink {
-    /// One frame's datagrams, sanitised and packed (none when the rate cap skips it).
-    fn datagrams(&mut self, frame: &MotionFrame) -> Result<Vec<Vec<u8>>, SinkError>;
+    /// The messages of one admitted, sanitised frame.
+    fn frame_messages(&mut self, clean: &MotionFrame) -> Vec<OscMessage>;
     /// The socket and counters.
     fn udp(&mut self) -> &mut UdpOut;
+
+    /// One frame's datagrams, sanitised and packed (none when the rate cap skips it).
+    fn datagrams(&mut self, frame: &MotionFrame) -> Result<Vec<Vec<u8>>, SinkError> {
+        let Some(clean) = self.udp().admit_clean(frame) else { return Ok(vec![]) };
+        let messages = self.frame_messages(&clean);
+        self.udp().pack_frame(messages)
+    }
+
+    /// Builds and sends one frame on the blocking socket (what `Sink::send` does).
+    fn send_blocking(&mut self, frame: &MotionFrame) -> Result<(), SinkError> {
+        let datagrams = self.datagrams(frame)?;
+        self.udp().send_all(&datagrams);
+        Ok(())
+    }
 }
