@@ -73,7 +73,7 @@ impl Default for PipelineSettings {
             lookahead_frames: 0,
             seed: 0,
             max_root_speed: Some(6.0),
-            smoothing: Some(Smoothing { min_cutoff: 1.0, beta: 0.05 }),
+            smoothing: Some(Smoothing { min_cutoff: 1.0, beta: 0.5 }),
             pose_queue: 32,
             sink_queue: 64,
             absent_timeout: Duration::from_secs(1),
