@@ -3,8 +3,10 @@
 //! fixed, in the window's canonical placement) and generates only the new ones with few-step
 //! DDIM ([`Lifter::sample_window`], shared with the offline lifter). By default an update starts
 //! as soon as the last one ends (adaptive stride); `hop` waits for that many new frames, and
-//! `lookahead_frames` holds the newest frames back as future context. Frames without the
-//! performer are in-filled and marked `inferred`; longer absences go through [`Presence`].
+//! `lookahead_frames` holds the newest frames back as future context. Each frame's noise depends
+//! only on the seed and its absolute index ([`FrameNoise`]), so successive updates agree on the
+//! frames they share. Frames without the performer are in-filled and marked `inferred`; longer
+//! absences go through [`Presence`]. What is sent goes through the One-Euro [`PoseFilter`].
 //! The logic lives in [`Stream`], which the thread ([`DenoiseLoop`]) and the streaming
 //! evaluation ([`stream_sequence`], no threads, no clock) share.
 use std::collections::VecDeque;
@@ -37,8 +39,9 @@ pub struct Emitted {
 }
 
 /// The streaming lifter's state, apart from threads and channels: the 2D window, the frames
-/// already sent, presence and the seed of the per-frame sampling noise. The `denoise` thread ([`DenoiseLoop`]) and
-/// the streaming evaluation ([`stream_sequence`]) both drive it, so they run the same logic.
+/// already sent, presence, the output filter and the seed of the per-frame sampling noise. The
+/// `denoise` thread ([`DenoiseLoop`]) and the streaming evaluation ([`stream_sequence`]) both
+/// drive it, so they run the same logic.
 pub struct Stream {
     steps: usize,
     guidance: f64,
