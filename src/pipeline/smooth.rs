@@ -58,12 +58,15 @@ impl PoseFilter {
     /// value holds the last filtered one (or passes through when there is none).
     pub fn apply(&mut self, t: f64, pose: &Pose) -> Pose {
         let finite = pose.root.iter().chain(pose.rotations.iter().flatten()).all(|v| v.is_finite());
-        let Some(prev) = self.state.filter(|_| finite) else {
-            if finite || self.state.is_none() {
-                self.state = finite.then(|| State { t, root: pose.root, rotations: pose.rotations, root_speed: 0.0, speeds: [0.0; NUM_JOINTS] });
+        let prev = match (self.state, finite) {
+            (Some(prev), true) => prev,
+            (Some(held), false) => return Pose { root: held.root, rotations: held.rotations, contacts: pose.contacts },
+            (None, _) => {
+                if finite {
+                    self.state = Some(State { t, root: pose.root, rotations: pose.rotations, root_speed: 0.0, speeds: [0.0; NUM_JOINTS] });
+                }
                 return *pose;
             }
-            return self.state.map_or(*pose, |s| Pose { root: s.root, rotations: s.rotations, contacts: pose.contacts });
         };
         let dt = (t - prev.t) as f32;
         let dt = if dt.is_finite() && dt > 0.0 { dt.clamp(1e-3, 1.0) } else { DEFAULT_DT };
