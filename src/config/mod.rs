@@ -177,6 +177,8 @@ mod tests {
         let p = &s.pipeline;
         assert_eq!((p.steps, p.guidance, p.hop, p.lookahead_frames), (4, 0.0, None, 0));
         assert_eq!(p.engine, crate::model::onnx::Engine::OnnxRuntime);
+        assert_eq!(p.smoothing, Some(crate::pipeline::smooth::Smoothing { min_cutoff: 1.0, beta: 0.5 }));
+        assert_eq!(p.smoothing, crate::pipeline::PipelineSettings::default().smoothing);
         assert_eq!(p.vmc.as_ref().map(|v| v.target.as_str()), Some("127.0.0.1:39539"));
         assert!(p.osc.is_none() && p.record.bvh.is_none() && p.record.vrma.is_none() && p.record.motion.is_none());
     }
@@ -194,6 +196,8 @@ mod tests {
         assert!(bad("[pipeline]\nsteps = 0").contains("pipeline.steps"));
         assert!(bad("[pipeline]\nengine = \"tract\"").contains("pipeline.engine"));
         assert!(bad("[pipeline]\nlookahead_frames = 500").contains("pipeline.lookahead_frames"));
+        assert!(bad("[pipeline]\nsmoothing_min_cutoff = -1.0").contains("pipeline.smoothing_min_cutoff"));
+        assert!(bad("[pipeline]\nsmoothing_beta = nan").contains("pipeline.smoothing_beta"));
         assert!(bad("[sink.osc]\nenabled = true\ntarget = \"no port\"").contains("sink.osc.target"));
         assert!(bad("[sink.vmc]\nmax_rate_hz = -1.0").contains("sink.vmc.max_rate_hz"));
         let unknown = parse("[sink.vmc]\nport = 1", Path::new("u.toml")).unwrap_err().to_string();

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::raw::{RawPipeline, RawRecord, RawSinks};
 use super::{invalid, pick, seconds, ConfigError};
+use crate::pipeline::smooth::Smoothing;
 use crate::pipeline::{PipelineSettings, RecordSettings};
 use crate::sink::bvh::Units;
 use crate::sink::osc::OscConfig;
@@ -68,6 +69,14 @@ pub(super) fn resolve(
     if !(max_root_speed.is_finite() && (0.0..=100.0).contains(&max_root_speed)) {
         return Err(invalid("pipeline.max_root_speed", format!("must be 0 (no limit) or a speed in (0, 100] m/s, got {max_root_speed}")));
     }
+    let min_cutoff = pick(u.smoothing_min_cutoff, d.smoothing_min_cutoff, "pipeline.smoothing_min_cutoff")?;
+    if !(min_cutoff.is_finite() && (0.0..=100.0).contains(&min_cutoff)) {
+        return Err(invalid("pipeline.smoothing_min_cutoff", format!("must be 0 (no smoothing) or a cutoff in (0, 100] Hz, got {min_cutoff}")));
+    }
+    let beta = pick(u.smoothing_beta, d.smoothing_beta, "pipeline.smoothing_beta")?;
+    if !(beta.is_finite() && (0.0..=100.0).contains(&beta)) {
+        return Err(invalid("pipeline.smoothing_beta", format!("must be in [0, 100], got {beta}")));
+    }
     let status_interval = pick(u.status_interval_s, d.status_interval_s, "pipeline.status_interval_s")?;
     let status_every = if status_interval == 0.0 { None } else { Some(seconds("pipeline.status_interval_s", status_interval)?) };
 
@@ -115,6 +124,7 @@ pub(super) fn resolve(
         lookahead_frames,
         seed: pick(u.seed, d.seed, "pipeline.seed")?,
         max_root_speed: (max_root_speed > 0.0).then_some(max_root_speed),
+        smoothing: (min_cutoff > 0.0).then_some(Smoothing { min_cutoff, beta }),
         pose_queue,
         sink_queue,
         absent_timeout: secs(u.absent_timeout_s, d.absent_timeout_s, "pipeline.absent_timeout_s")?,

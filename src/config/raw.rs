@@ -58,6 +58,8 @@ pub struct RawPipeline {
     pub lookahead_frames: Option<usize>,
     pub seed: Option<u64>,
     pub max_root_speed: Option<f32>,
+    pub smoothing_min_cutoff: Option<f32>,
+    pub smoothing_beta: Option<f32>,
     pub pose_queue: Option<usize>,
     pub sink_queue: Option<usize>,
     pub absent_timeout_s: Option<f64>,

@@ -16,7 +16,8 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
 
 use super::bvh_out::to_bvh;
 use super::decode::{decode, encode, keep_sign, Normalizer, Placement, Pose};
@@ -29,6 +30,30 @@ use crate::model::onnx::{Engine, OnnxDenoiser, OnnxError};
 use crate::model::{load_checkpoint, Checkpoint, CheckpointError, Denoiser, ModelConfig};
 use crate::pose::record::{KeypointReader, RecordError};
 use crate::sampler::{sample, Ddim, Infill, InfillMode, ModelX0, SampleOptions, X0Model};
+
+/// The sampling noise of a window whose first frame is absolute frame `first`: each frame's
+/// noise depends only on `seed` and its absolute index, so windows that overlap (offline hops,
+/// streaming updates) start the frames they share from the same noise and agree more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameNoise {
+    pub seed: u64,
+    pub first: u64,
+}
+
+impl FrameNoise {
+    /// Standard normal noise of `frames` frames of `dim` features, frame-major.
+    pub fn values(&self, frames: usize, dim: usize) -> Vec<f32> {
+        (self.first..self.first + frames as u64)
+            .flat_map(|i| {
+                let mut key = [0u8; 32];
+                key[..8].copy_from_slice(&self.seed.to_le_bytes());
+                key[8..16].copy_from_slice(&i.to_le_bytes());
+                let mut rng = StdRng::from_seed(key);
+                (0..dim).map(move |_| rng.sample::<f32, _>(StandardNormal))
+            })
+            .collect()
+    }
+}
 
 /// Default checkpoint path.
 pub const DEFAULT_CHECKPOINT: &str = "models/mocapd-small.safetensors";
@@ -170,12 +195,17 @@ impl Lifter {
     /// in-filling in model space. Returns model-space x̂0 [B, S, 151].
     pub fn sample_model_space(&self, pose: &Tensor, steps: usize, guidance: f64, infill: Option<Infill>, rng: &mut StdRng) -> candle_core::Result<Tensor> {
         let (b, s) = (pose.dim(0)?, pose.dim(1)?);
+        let x_t = randn(rng, (b, s, self.config.motion_dim), &self.dev)?;
+        self.sample_from(pose, x_t, steps, guidance, infill, rng)
+    }
+
+    /// The reverse process from the noise `x_t` [B, S, 151] (see [`Self::sample_model_space`]).
+    fn sample_from(&self, pose: &Tensor, x_t: Tensor, steps: usize, guidance: f64, infill: Option<Infill>, rng: &mut StdRng) -> candle_core::Result<Tensor> {
         let m: ModelX0 = if guidance != 0.0 { ModelX0::guided(&self.model, pose)? } else { ModelX0::new(&self.model, pose)? };
         let m = match &self.onnx {
             Some(o) => m.on_onnx(o),
             None => m,
         };
-        let x_t = randn(rng, (b, s, self.config.motion_dim), &self.dev)?;
         sample(&m as &dyn X0Model, &self.sched, x_t, &SampleOptions { steps, guidance, infill }, rng)
     }
 
@@ -183,17 +213,22 @@ impl Lifter {
     /// returns world-frame features for every frame. The first `known.len()` frames are in-filled
     /// from `known` (world-frame features already produced); `place` maps world ↔ the window's
     /// canonical frame (`Placement::canonical_for` the first known frame, or the previous
-    /// output's last frame when nothing is known, so the root stays continuous). Shared by the
+    /// output's last frame when nothing is known, so the root stays continuous). `noise`: the
+    /// window's per-frame noise (x_T of every frame, and the fixed noise of q(x_known, t) for the
+    /// known ones), so overlapping windows start the frames they share alike. Shared by the
     /// offline lifter and the live pipeline.
-    pub fn sample_window(&self, kp: &[Frame2d], known: &[Vec<f32>], place: Placement, steps: usize, guidance: f64, rng: &mut StdRng) -> Result<Vec<Vec<f32>>, LiftError> {
+    pub fn sample_window(&self, kp: &[Frame2d], known: &[Vec<f32>], place: Placement, steps: usize, guidance: f64, noise: FrameNoise) -> Result<Vec<Vec<f32>>, LiftError> {
         let (s, d) = (self.frames(), self.config.motion_dim);
         if kp.len() != s || known.len() > s {
             return Err(LiftError::BadOptions(format!("window of {} frames with {} known; the model takes {s}", kp.len(), known.len())));
         }
         let flat: Vec<f32> = normalize_sequence(kp).iter().flatten().flatten().copied().collect();
         let pose = Tensor::from_vec(flat, (1, s, 17, 3), &self.dev)?;
+        let x_t = Tensor::from_vec(noise.values(s, d), (1, s, d), &self.dev)?;
+        // DDIM here is η = 0: nothing else draws from this RNG.
+        let mut rng = StdRng::seed_from_u64(noise.seed ^ noise.first.rotate_left(32));
         let out = if known.is_empty() {
-            self.sample_model_space(&pose, steps, guidance, None, rng)?
+            self.sample_from(&pose, x_t, steps, guidance, None, &mut rng)?
         } else {
             let mut kn = vec![0.0f32; s * d];
             let mut mask = vec![0.0f32; s];
@@ -204,8 +239,8 @@ impl Lifter {
             }
             let kn = Tensor::from_vec(kn, (1, s, d), &self.dev)?;
             let mask = Tensor::from_vec(mask, (1, s), &self.dev)?;
-            let inf = Infill { known: &kn, mask: &mask, mode: InfillMode::Renoise };
-            self.sample_model_space(&pose, steps, guidance, Some(inf), rng)?
+            let inf = Infill { known: &kn, mask: &mask, mode: InfillMode::Renoise, noise: Some(&x_t) };
+            self.sample_from(&pose, x_t.clone(), steps, guidance, Some(inf), &mut rng)?
         };
         let z = out.squeeze(0)?.to_vec2::<f32>()?;
         Ok(z.iter().map(|zf| encode(&place.to_world(&decode(&self.norm.denormalize(zf))))).collect())
@@ -230,14 +265,13 @@ impl Lifter {
             pb.set_style(st.progress_chars("=> "));
         }
         pb.set_message("lift");
-        let mut rng = StdRng::seed_from_u64(opts.seed);
         let mut world: Vec<Vec<f32>> = Vec::with_capacity(n);
         let mut windows = Vec::with_capacity(starts.len());
         for &start in &starts {
             let kp = padded(&track.keypoints, start, s);
             let known_n = world.len().saturating_sub(start).min(s);
             let place = if known_n > 0 { Placement::canonical_for(&decode(&world[start])) } else { Placement::IDENTITY };
-            let z = self.sample_window(&kp, &world[start..start + known_n], place, opts.steps, opts.guidance, &mut rng)?;
+            let z = self.sample_window(&kp, &world[start..start + known_n], place, opts.steps, opts.guidance, FrameNoise { seed: opts.seed, first: start as u64 })?;
             let inside = s.min(n - start);
             let feats: Vec<Vec<f32>> = z[..inside].to_vec();
             for (j, f) in feats.iter().enumerate().skip(known_n) {

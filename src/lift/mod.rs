@@ -11,7 +11,7 @@ pub mod metrics;
 
 pub use eval::{eval, EvalError, EvalOptions, EvalReport};
 pub use format::{read_motion, write_motion, MotionFileError, MotionFrame, MotionHeader, MotionWriter};
-pub use lift::{lift, LiftError, LiftOptions, LiftReport, Lifter};
+pub use lift::{lift, FrameNoise, LiftError, LiftOptions, LiftReport, Lifter};
 pub use metrics::Metrics;
 
 #[cfg(test)]

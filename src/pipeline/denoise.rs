@@ -3,8 +3,10 @@
 //! fixed, in the window's canonical placement) and generates only the new ones with few-step
 //! DDIM ([`Lifter::sample_window`], shared with the offline lifter). By default an update starts
 //! as soon as the last one ends (adaptive stride); `hop` waits for that many new frames, and
-//! `lookahead_frames` holds the newest frames back as future context. Frames without the
-//! performer are in-filled and marked `inferred`; longer absences go through [`Presence`].
+//! `lookahead_frames` holds the newest frames back as future context. Each frame's noise depends
+//! only on the seed and its absolute index ([`FrameNoise`]), so successive updates agree on the
+//! frames they share. Frames without the performer are in-filled and marked `inferred`; longer
+//! absences go through [`Presence`]. What is sent goes through the One-Euro [`PoseFilter`].
 //! The logic lives in [`Stream`], which the thread ([`DenoiseLoop`]) and the streaming
 //! evaluation ([`stream_sequence`], no threads, no clock) share.
 use std::collections::VecDeque;
@@ -13,15 +15,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 
 use super::fanout::{Fanout, Outgoing};
 use super::presence::Presence;
 use super::settings::PipelineSettings;
+use super::smooth::PoseFilter;
 use super::stats::Stats;
 use crate::lift::decode::{decode, encode, keep_sign, Placement, Pose};
-use crate::lift::Lifter;
+use crate::lift::{FrameNoise, Lifter};
 use crate::sink::MotionFrame;
 use crate::skeleton::rotation::{add, norm, scale, sub, Vec3, QUAT_IDENTITY};
 use crate::window::{Pose2d, Window};
@@ -38,8 +39,9 @@ pub struct Emitted {
 }
 
 /// The streaming lifter's state, apart from threads and channels: the 2D window, the frames
-/// already sent, presence and the sampling noise. The `denoise` thread ([`DenoiseLoop`]) and
-/// the streaming evaluation ([`stream_sequence`]) both drive it, so they run the same logic.
+/// already sent, presence, the output filter and the seed of the per-frame sampling noise. The
+/// `denoise` thread ([`DenoiseLoop`]) and the streaming evaluation ([`stream_sequence`]) both
+/// drive it, so they run the same logic.
 pub struct Stream {
     steps: usize,
     guidance: f64,
@@ -53,7 +55,10 @@ pub struct Stream {
     last_t: f64,
     max_root_speed: Option<f32>,
     presence: Presence,
-    rng: StdRng,
+    /// One-Euro filter on what is sent (`pipeline.smoothing_*`).
+    filter: Option<PoseFilter>,
+    /// Seed of the per-frame sampling noise ([`FrameNoise`]).
+    seed: u64,
     stats: Arc<Stats>,
 }
 
@@ -72,7 +77,8 @@ impl Stream {
             last_t: 0.0,
             max_root_speed: s.max_root_speed,
             presence: Presence::new(s.absent_timeout.as_secs_f64(), s.idle_ease.as_secs_f64(), s.return_blend.as_secs_f64()),
-            rng: StdRng::seed_from_u64(s.seed),
+            filter: s.smoothing.map(PoseFilter::new),
+            seed: s.seed,
             stats,
         }
     }
@@ -130,6 +136,14 @@ impl Stream {
                     pose.root = limit_step(prev.root, pose.root, v * (p.t - self.last_t).clamp(1e-3, 1.0) as f32);
                 }
             }
+            if let Some(f) = &mut self.filter {
+                // While idle the presence ease is the motion; the filter starts afresh from it,
+                // so the return blend and live motion are filtered from the pose last sent.
+                if matches!(mode, super::presence::Mode::Idle(_)) {
+                    f.reset();
+                }
+                pose = f.apply(p.t, &pose);
+            }
             self.last_t = p.t;
             self.history.push_back(encode(&pose));
             if self.history.len() > self.window.capacity() {
@@ -165,7 +179,7 @@ impl Stream {
             (None, Some(p)) => Placement::canonical_for(p),
             (None, None) => Placement::IDENTITY,
         };
-        let out = lifter.sample_window(&kp, &known, place, self.steps, self.guidance, &mut self.rng);
+        let out = lifter.sample_window(&kp, &known, place, self.steps, self.guidance, FrameNoise { seed: self.seed, first: ws });
         self.stats.record_update(t0.elapsed());
         match out {
             Ok(z) => Some(z),

@@ -17,6 +17,7 @@ pub mod histogram;
 pub mod input;
 pub mod presence;
 pub mod settings;
+pub mod smooth;
 pub mod stats;
 pub mod stream_eval;
 

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::smooth::Smoothing;
 use crate::model::onnx::Engine;
 use crate::sink::bvh::Units;
 use crate::sink::osc::OscConfig;
@@ -30,6 +31,8 @@ pub struct PipelineSettings {
     pub seed: u64,
     /// The root moves at most this fast (m/s) from one sent frame to the next; `None`: no limit.
     pub max_root_speed: Option<f32>,
+    /// One-Euro filter on what is sent (rotations and root); `None`: off.
+    pub smoothing: Option<Smoothing>,
     /// Poses that may wait between the pose stage and the denoise loop (oldest dropped).
     pub pose_queue: usize,
     /// Frames that may wait for each sink (newest dropped when full).
@@ -70,6 +73,7 @@ impl Default for PipelineSettings {
             lookahead_frames: 0,
             seed: 0,
             max_root_speed: Some(6.0),
+            smoothing: Some(Smoothing { min_cutoff: 1.0, beta: 0.5 }),
             pose_queue: 32,
             sink_queue: 64,
             absent_timeout: Duration::from_secs(1),

@@ -1,7 +1,8 @@
 //! `mocapd eval --streaming`: the quality cost of the daemon's streaming settings. Each held-out
 //! sequence runs through the denoise loop's own logic ([`stream_sequence`]: warm-up, in-filling
-//! of sent frames, hop, lookahead, presence, root speed limit) with a fixed hop instead of the
-//! clock, and the offline evaluation ([`eval_with`]) scores it with the same data and metrics.
+//! of sent frames, hop, lookahead, presence, root speed limit, smoothing) with a fixed hop
+//! instead of the clock, and the offline evaluation ([`eval_with`]) scores it with the same data
+//! and metrics.
 use std::cell::Cell;
 use std::time::Instant;
 

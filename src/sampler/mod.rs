@@ -97,6 +97,8 @@ pub struct Infill<'a> {
     pub known: &'a Tensor,
     pub mask: &'a Tensor,
     pub mode: InfillMode,
+    /// The noise of q(x_known, t) ([B, S, D]), the same at every step; `None`: fresh each step.
+    pub noise: Option<&'a Tensor>,
 }
 
 impl Infill<'_> {
@@ -104,7 +106,10 @@ impl Infill<'_> {
     fn impose<R: Rng + ?Sized>(&self, x: &Tensor, sched: &NoiseSchedule, t: Option<usize>, rng: &mut R) -> Result<Tensor> {
         let b = self.mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let k = match (t, self.mode) {
-            (Some(t), InfillMode::Renoise) => sched.q_sample_at(self.known, t, &randn(rng, x.shape(), x.device())?)?,
+            (Some(t), InfillMode::Renoise) => match self.noise {
+                Some(n) => sched.q_sample_at(self.known, t, n)?,
+                None => sched.q_sample_at(self.known, t, &randn(rng, x.shape(), x.device())?)?,
+            },
             _ => self.known.clone(),
         };
         let keep = b.affine(-1.0, 1.0)?;

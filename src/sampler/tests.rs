@@ -88,7 +88,7 @@ fn infilling_keeps_known_frames() -> Result<()> {
     let toy = |x: &Tensor, _t: &Tensor| -> Result<Tensor> { x.affine(0.5, 0.0) };
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let xt = crate::diffusion::randn(&mut rng, (b, s, d), &dev)?;
-    let infill = Infill { known: &known, mask: &mask, mode: InfillMode::Renoise };
+    let infill = Infill { known: &known, mask: &mask, mode: InfillMode::Renoise, noise: None };
     for sch in [&Ddim::new(sched(), 0.0) as &dyn Scheduler, &Ddim::new(sched(), 1.0), &Ddpm::new(sched(), true)] {
         let opts = SampleOptions { steps: 20, guidance: 0.0, infill: Some(infill) };
         let out = sample(&toy, sch, xt.clone(), &opts, &mut rng)?;

@@ -86,7 +86,7 @@ fn checkpoint_parity_and_ddim_infill() -> Result<()> {
         let run = |mx: &ModelX0| -> Result<Tensor> {
             let mut rng = StdRng::seed_from_u64(3);
             let x_t = randn(&mut rng, (1, s, ck.config.motion_dim), &dev)?;
-            let infill = Some(Infill { known: &known, mask: &mask, mode });
+            let infill = Some(Infill { known: &known, mask: &mask, mode, noise: None });
             sample(mx as &dyn X0Model, &sched, x_t, &SampleOptions { steps: 4, guidance, infill }, &mut rng)
         };
         let build = || if guidance != 0.0 { ModelX0::guided(m, &pose) } else { ModelX0::new(m, &pose) };
