@@ -73,6 +73,8 @@ pub struct EvalReport {
     pub checkpoint: PathBuf,
     pub steps: usize,
     pub guidance: f64,
+    /// Engine of the per-step forward (`candle` or `onnxruntime`).
+    pub engine: String,
     pub windows: usize,
     pub frames: usize,
     pub metrics: Metrics,
@@ -96,7 +98,18 @@ impl std::fmt::Display for EvalReport {
         let m = &self.metrics;
         let opt = |v: Option<f32>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "n/a".into());
         let path = self.streaming_hop.map(|h| format!(", streaming hop {h}")).unwrap_or_default();
-        writeln!(f, "eval ({}{path}) {}: {} windows, {} frames, DDIM {} steps, guidance {} ({:.1} s)", self.mode, self.checkpoint.display(), self.windows, self.frames, self.steps, self.guidance, self.seconds)?;
+        writeln!(
+            f,
+            "eval ({}{path}) {}: {} windows, {} frames, DDIM {} steps, guidance {}, {} ({:.1} s)",
+            self.mode,
+            self.checkpoint.display(),
+            self.windows,
+            self.frames,
+            self.steps,
+            self.guidance,
+            self.engine,
+            self.seconds
+        )?;
         writeln!(f, "{:<22} {:>10}", "metric", "value")?;
         writeln!(f, "{:<22} {:>10.1}", "MPJPE (mm)", m.mpjpe_mm)?;
         writeln!(f, "{:<22} {:>10.1}", "PA-MPJPE (mm)", m.pa_mpjpe_mm)?;
@@ -154,6 +167,7 @@ pub fn eval_with(opts: &EvalOptions, streaming: Option<&Streaming>) -> Result<Ev
         checkpoint: opts.checkpoint.clone(),
         steps: opts.steps,
         guidance: opts.guidance,
+        engine: opts.engine.name().into(),
         windows,
         frames,
         metrics: m,
