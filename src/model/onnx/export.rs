@@ -117,18 +117,21 @@ impl Builder {
         Ok(name.to_string())
     }
 
-    fn ints(&mut self, name: &str, v: &[i64]) -> String {
+    /// A named constant, added once however often it is asked for.
+    fn constant(&mut self, init: Initializer) -> String {
+        let name = init.name.clone();
         if !self.g.initializers.iter().any(|i| i.name == name) {
-            self.g.initializers.push(Initializer::i64(name.to_string(), v));
+            self.g.initializers.push(init);
         }
-        name.to_string()
+        name
+    }
+
+    fn ints(&mut self, name: &str, v: &[i64]) -> String {
+        self.constant(Initializer::i64(name.to_string(), v))
     }
 
     fn scalar(&mut self, name: &str, v: f32) -> String {
-        if !self.g.initializers.iter().any(|i| i.name == name) {
-            self.g.initializers.push(Initializer::f32(name.to_string(), vec![], &[v]));
-        }
-        name.to_string()
+        self.constant(Initializer::f32(name.to_string(), vec![], &[v]))
     }
 
     /// x Wᵀ + b, as candle's `Linear` (weight stored transposed for MatMul).
