@@ -34,9 +34,7 @@ pub fn benches(c: &mut Criterion) {
             let x = Tensor::randn(0f32, 1., (b, 150, 151), &dev).expect("x");
             let t = Tensor::full(500f32, (b, 150), &dev).expect("t");
             let cond = m.encode(&pose, false).expect("encode");
-            c.bench_function(&format!("denoiser/{name}/forward_b{b}"), |bench| {
-                bench.iter(|| m.forward(&x, &t, &cond).expect("forward"))
-            });
+            c.bench_function(&format!("denoiser/{name}/forward_b{b}"), |bench| bench.iter(|| m.forward(&x, &t, &cond).expect("forward")));
             if let Some(o) = &ort {
                 c.bench_function(&format!("denoiser/{name}/ort/forward_b{b}"), |bench| {
                     bench.iter(|| o.forward(&x, &t, &cond).expect("forward"))

@@ -22,7 +22,11 @@ fn main() -> anyhow::Result<()> {
     let kp = dir.path().join("kp.jsonl");
     let mut w = KeypointWriter::create(&kp, &Header::new(30.0, 1280, 720, "synthetic"))?;
     for f in 0..600u64 {
-        let kps: [Keypoint; 17] = std::array::from_fn(|j| Keypoint { x: 600.0 + 10.0 * j as f32 + (f as f32 * 0.1).sin() * 20.0, y: 200.0 + 25.0 * j as f32, c: 0.9 });
+        let kps: [Keypoint; 17] = std::array::from_fn(|j| Keypoint {
+            x: 600.0 + 10.0 * j as f32 + (f as f32 * 0.1).sin() * 20.0,
+            y: 200.0 + 25.0 * j as f32,
+            c: 0.9,
+        });
         let people = vec![Person { id: 1, score: 0.9, bbox: [0.0, 0.0, 1.0, 1.0], keypoints: kps }];
         w.write(&PoseFrame { frame: f, t: f as f64 / 30.0, width: 1280, height: 720, performer: Some(1), people })?;
     }

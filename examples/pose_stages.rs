@@ -6,7 +6,8 @@ fn main() {
     for kind in ModelKind::ALL {
         let threads = std::env::var("POSE_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
         let mut est = PoseEstimator::new(&PoseSettings { threads, ..PoseSettings::new(kind) }).expect("model");
-        let src = source::open(&SourceSpec::File("assets/demo.mp4".into()), &SourceOptions { pacing: Pacing::Fast, ..Default::default() }).expect("video");
+        let src = source::open(&SourceSpec::File("assets/demo.mp4".into()), &SourceOptions { pacing: Pacing::Fast, ..Default::default() })
+            .expect("video");
         let (mut n, mut pre, mut inf, mut post) = (0u32, 0.0, 0.0, 0.0);
         while let Some(f) = src.recv() {
             est.estimate(&f.image, f.seq, f.t).expect("pose");

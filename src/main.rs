@@ -201,9 +201,7 @@ fn main() -> ExitCode {
         std::env::set_var("RAYON_NUM_THREADS", "1");
     }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,ort=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,ort=warn".into()))
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()) {
@@ -225,8 +223,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(p) = performer {
                 settings.pose.policy = p.parse().map_err(anyhow::Error::msg).context("--performer")?;
             }
-            settings.source.pacing =
-                if realtime { mocapd::source::Pacing::Native } else { mocapd::source::Pacing::Fast };
+            settings.source.pacing = if realtime { mocapd::source::Pacing::Native } else { mocapd::source::Pacing::Fast };
             let job = KeypointsJob { input: source, out: out.clone(), preview };
             let s = commands::keypoints::run(&job, &settings)?;
             eprintln!(
@@ -243,12 +240,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::load(cli.config.as_deref())?;
             let input = source.unwrap_or_else(|| settings.input.clone());
             let r = commands::run::run(&input, &settings)?;
-            eprintln!(
-                "stopped: {} poses in, {} motion frames out, {} dropped, {:.1} s",
-                r.frames_in, r.frames_out, r.drops, r.seconds
-            );
+            eprintln!("stopped: {} poses in, {} motion frames out, {} dropped, {:.1} s", r.frames_in, r.frames_out, r.drops, r.seconds);
             for s in &r.sinks {
-                eprintln!("  sink {}: {} frames, {} datagrams, {} send errors, {} failures", s.name, s.stats.frames, s.stats.datagrams, s.stats.send_errors, s.errors);
+                eprintln!(
+                    "  sink {}: {} frames, {} datagrams, {} send errors, {} failures",
+                    s.name, s.stats.frames, s.stats.datagrams, s.stats.send_errors, s.errors
+                );
             }
             Ok(())
         }
@@ -274,7 +271,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let r = commands::lift::run(&keypoints, &out, &o)?;
             eprintln!(
                 "wrote {} frames ({} inferred) to {} from {} windows in {:.1} s ({:.2} windows/s)",
-                r.frames, r.inferred_frames, out.display(), r.windows, r.seconds, r.windows_per_second
+                r.frames,
+                r.inferred_frames,
+                out.display(),
+                r.windows,
+                r.seconds,
+                r.windows_per_second
             );
             Ok(())
         }

@@ -26,14 +26,7 @@ fn keypoints_on_the_demo_video_with_preview() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo.jsonl");
     let png = dir.path().join("demo.png");
-    let run = mocapd(&[
-        "keypoints",
-        "assets/demo.mp4",
-        "--out",
-        out.to_str().unwrap(),
-        "--preview",
-        png.to_str().unwrap(),
-    ]);
+    let run = mocapd(&["keypoints", "assets/demo.mp4", "--out", out.to_str().unwrap(), "--preview", png.to_str().unwrap()]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let (header, frames) = KeypointReader::open(&out).unwrap().read_all().unwrap();
     assert_eq!((header.width, header.height), (1768, 994));
@@ -63,32 +56,20 @@ fn bad_input_gives_one_clear_message() {
 
     let model_cfg = dir.path().join("model.toml");
     std::fs::write(&model_cfg, "[pose]\nmodel_path = \"models/missing.onnx\"\n").unwrap();
-    fails_with(
-        &["--config", model_cfg.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out],
-        "models/missing.onnx",
-    );
+    fails_with(&["--config", model_cfg.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out], "models/missing.onnx");
     let wrong_cfg = dir.path().join("wrong.toml");
     std::fs::write(&wrong_cfg, "[pose]\nmodel = \"thunder\"\nmodel_path = \"models/movenet-lightning.onnx\"\n").unwrap();
-    fails_with(
-        &["--config", wrong_cfg.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out],
-        "movenet-lightning.onnx",
-    );
+    fails_with(&["--config", wrong_cfg.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out], "movenet-lightning.onnx");
     let ort_cfg = dir.path().join("ort.toml");
     std::fs::write(&ort_cfg, "[pose]\nonnxruntime = \"/nonexistent/libonnxruntime.so\"\n").unwrap();
-    fails_with(
-        &["--config", ort_cfg.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out],
-        "/nonexistent/libonnxruntime.so",
-    );
+    fails_with(&["--config", ort_cfg.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out], "/nonexistent/libonnxruntime.so");
 
     let typo = dir.path().join("typo.toml");
     std::fs::write(&typo, "[pose]\nmodle = \"thunder\"\n").unwrap();
     fails_with(&["--config", typo.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out], "modle");
     let range = dir.path().join("range.toml");
     std::fs::write(&range, "[pose]\nmin_confidence = 3.0\n").unwrap();
-    fails_with(
-        &["--config", range.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out],
-        "pose.min_confidence",
-    );
+    fails_with(&["--config", range.to_str().unwrap(), "keypoints", "assets/demo.mp4", "--out", out], "pose.min_confidence");
     fails_with(&["keypoints", "assets/demo.mp4", "--out", out, "--model", "tiny"], "tiny");
 }
 

@@ -33,7 +33,10 @@ fn demo_keypoints() -> &'static Path {
         if !path.is_file() {
             let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.mp4");
             let tmp = path.with_extension("partial.jsonl");
-            let out = Command::new(BIN).args(["keypoints", demo.to_str().unwrap(), "--out", tmp.to_str().unwrap()]).output().expect("run mocapd keypoints");
+            let out = Command::new(BIN)
+                .args(["keypoints", demo.to_str().unwrap(), "--out", tmp.to_str().unwrap()])
+                .output()
+                .expect("run mocapd keypoints");
             assert!(out.status.success(), "mocapd keypoints failed: {}", String::from_utf8_lossy(&out.stderr));
             std::fs::rename(&tmp, &path).expect("rename");
         }
@@ -231,7 +234,17 @@ fn bench_reports_latency_and_draws_the_histogram() {
     let cfg = config(dir.path(), "127.0.0.1:9", None);
     let png = dir.path().join("latency.png");
     let out = Command::new(BIN)
-        .args(["--config", cfg.to_str().unwrap(), "bench", kp.to_str().unwrap(), "--duration", "3", "--json", "--histogram", png.to_str().unwrap()])
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "bench",
+            kp.to_str().unwrap(),
+            "--duration",
+            "3",
+            "--json",
+            "--histogram",
+            png.to_str().unwrap(),
+        ])
         .output()
         .expect("bench");
     assert!(out.status.success(), "bench failed: {}", String::from_utf8_lossy(&out.stderr));

@@ -81,7 +81,10 @@ fn small_build_is_consistent_and_deterministic() {
                 let d = six[0] * six[3] + six[1] * six[4] + six[2] * six[5];
                 let det = r[0][0] * (r[1][1] * r[2][2] - r[1][2] * r[2][1]) - r[0][1] * (r[1][0] * r[2][2] - r[1][2] * r[2][0])
                     + r[0][2] * (r[1][0] * r[2][1] - r[1][1] * r[2][0]);
-                assert!((n0 - 1.0).abs() < 1e-3 && (n1 - 1.0).abs() < 1e-3 && d.abs() < 1e-3 && (det - 1.0).abs() < 1e-3, "joint {j}: {six:?}");
+                assert!(
+                    (n0 - 1.0).abs() < 1e-3 && (n1 - 1.0).abs() < 1e-3 && d.abs() < 1e-3 && (det - 1.0).abs() < 1e-3,
+                    "joint {j}: {six:?}"
+                );
             }
             assert!(frame[144..148].iter().all(|c| *c == 0.0 || *c == 1.0));
         }
@@ -139,7 +142,11 @@ fn procedural_motion_respects_limits_and_speeds() {
                 let aa = quat_to_axis_angle(m.rotations[f][j]);
                 for k in 0..3 {
                     let (lo, hi) = JOINT_LIMITS[j][k];
-                    assert!(aa[k] >= lo - 1e-3 && aa[k] <= hi + 1e-3, "seed {seed} frame {f} joint {j} axis {k}: {} not in {lo}..{hi}", aa[k]);
+                    assert!(
+                        aa[k] >= lo - 1e-3 && aa[k] <= hi + 1e-3,
+                        "seed {seed} frame {f} joint {j} axis {k}: {} not in {lo}..{hi}",
+                        aa[k]
+                    );
                 }
             }
             if f > 0 {
@@ -180,7 +187,13 @@ fn bad_input_gives_clear_errors() {
     println!("{e}");
     assert!(e.to_string().contains("NaN"), "{e}");
     // An empty raw folder and no procedural minutes: no takes.
-    let opts = BuildOptions { raw_dir: tmp.path().join("none"), out_dir: tmp.path().join("out"), procedural_minutes: 0.0, progress: false, ..Default::default() };
+    let opts = BuildOptions {
+        raw_dir: tmp.path().join("none"),
+        out_dir: tmp.path().join("out"),
+        procedural_minutes: 0.0,
+        progress: false,
+        ..Default::default()
+    };
     let e = build(&opts).expect_err("no takes");
     assert!(matches!(e, DataError::NoTakes { .. }), "{e}");
     let e = build(&BuildOptions { cameras: 0, ..opts }).expect_err("bad options");
@@ -191,7 +204,13 @@ fn bad_input_gives_clear_errors() {
 fn preview_writes_a_small_png() {
     let tmp = tempfile::tempdir().expect("tmp");
     let out = tmp.path().join("p.png");
-    let o = mocapd::data::preview::PreviewOptions { clip: "deepmimic/walk".into(), raw_dir: raw_dir(), out: out.clone(), frames: 4, ..Default::default() };
+    let o = mocapd::data::preview::PreviewOptions {
+        clip: "deepmimic/walk".into(),
+        raw_dir: raw_dir(),
+        out: out.clone(),
+        frames: 4,
+        ..Default::default()
+    };
     let rep = mocapd::data::preview::preview(&o).expect("preview");
     assert_eq!(rep.frames_shown.len(), 4);
     assert!(rep.bytes > 1000 && rep.bytes < 300_000, "{} bytes", rep.bytes);

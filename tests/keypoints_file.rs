@@ -95,7 +95,8 @@ fn malformed_files_give_clear_errors() {
     assert!(read_err(&[&zero_fps]).contains("fps must be a positive number"));
 
     assert!(read_err(&[HEADER, "{\"frame\":0,"]).contains(":2: not a frame record"));
-    let wrong_count = format!(r#"{{"frame":0,"t":0.0,"people":[{{"id":1,"score":0.5,"bbox":[0,0,1,1],"keypoints":[{}]}}]}}"#, kps(16, "0.5"));
+    let wrong_count =
+        format!(r#"{{"frame":0,"t":0.0,"people":[{{"id":1,"score":0.5,"bbox":[0,0,1,1],"keypoints":[{}]}}]}}"#, kps(16, "0.5"));
     assert!(read_err(&[HEADER, &wrong_count]).contains("has 16 keypoints, COCO-17 needs 17"));
     // JSON has no NaN literal: a writer that printed one produced an invalid line.
     let nan = format!(r#"{{"frame":0,"t":0.0,"people":[{{"id":1,"score":0.5,"bbox":[0,0,1,1],"keypoints":[{}]}}]}}"#, kps(17, "NaN"));

@@ -195,7 +195,14 @@ fn retarget_errors_are_clear() {
     let bvh = Bvh::parse(SMALL).expect("parses");
     let err = retarget_bvh(&bvh, &rigs::CMU).expect_err("CMU names are not in SMALL");
     assert_eq!(err.to_string(), "retarget map `cmu` names joint `LeftUpLeg`, which the source skeleton does not have");
-    let rig = RigMap { name: "small", scale: 0.01, up: rigs::UpAxis::Y, skip_frames: 0, spread: &[], joints: &[(0, "Hips"), (4, "Left Leg"), (7, "Foot")] };
+    let rig = RigMap {
+        name: "small",
+        scale: 0.01,
+        up: rigs::UpAxis::Y,
+        skip_frames: 0,
+        spread: &[],
+        joints: &[(0, "Hips"), (4, "Left Leg"), (7, "Foot")],
+    };
     let mut clip = SourceClip::from_bvh(&bvh);
     assert!(mocapd::data::retarget::retarget(&clip, &rig).is_ok());
     clip.frames.clear();

@@ -46,7 +46,12 @@ fn run(settings: &PoseSettings) -> Run {
         performer.push(est.performer_id());
     }
     let n = images.len() as u32;
-    eprintln!("{}: run() {:.1} ms/frame, estimate {:.1} ms/frame (debug build)", settings.model_kind, (infer / n).as_secs_f64() * 1e3, (total / n).as_secs_f64() * 1e3);
+    eprintln!(
+        "{}: run() {:.1} ms/frame, estimate {:.1} ms/frame (debug build)",
+        settings.model_kind,
+        (infer / n).as_secs_f64() * 1e3,
+        (total / n).as_secs_f64() * 1e3
+    );
     Run { frames, performer, infer, total }
 }
 
@@ -88,7 +93,11 @@ fn check_performer(kind: ModelKind, settings: PoseSettings) {
             let c = centre(&p.bbox);
             if let Some((lf, lc)) = last.filter(|(lf, _)| *lf >= 5 && f.frame <= 120 && f.frame - lf <= 5) {
                 let d = (c[0] - lc[0]).hypot(c[1] - lc[1]);
-                assert!(d <= 60.0 * (f.frame - lf) as f32, "{kind}: performer box jumped {d:.0} px at frame {} (from {lc:?} to {c:?})", f.frame);
+                assert!(
+                    d <= 60.0 * (f.frame - lf) as f32,
+                    "{kind}: performer box jumped {d:.0} px at frame {} (from {lc:?} to {c:?})",
+                    f.frame
+                );
             }
             last = Some((f.frame, c));
         }
@@ -98,7 +107,11 @@ fn check_performer(kind: ModelKind, settings: PoseSettings) {
                 match perf.map(|p| centre(&p.bbox)) {
                     Some(c) if c[0] >= reg[0] && c[0] <= reg[2] && c[1] >= reg[1] && c[1] <= reg[3] => seen += 1,
                     // Single-person models start on the full frame; give the crop a few frames to lock on.
-                    Some(c) => assert!(f.frame < 5, "{kind} frame {}: performer centre {c:?} is not where the man is ({reg:?}): identity switch", f.frame),
+                    Some(c) => assert!(
+                        f.frame < 5,
+                        "{kind} frame {}: performer centre {c:?} is not where the man is ({reg:?}): identity switch",
+                        f.frame
+                    ),
                     None => missed.push(f.frame),
                 }
             }
@@ -155,7 +168,10 @@ fn wrong_model_is_a_clear_error() {
 fn missing_onnxruntime_is_a_clear_error() {
     let s = PoseSettings { onnxruntime: Some(PathBuf::from("/nonexistent/libonnxruntime.so")), ..PoseSettings::new(ModelKind::Lightning) };
     let msg = err(s);
-    assert!(matches!(PoseEstimator::new(&PoseSettings { onnxruntime: Some("/nonexistent".into()), ..Default::default() }), Err(PoseError::RuntimeNotFound { .. })));
+    assert!(matches!(
+        PoseEstimator::new(&PoseSettings { onnxruntime: Some("/nonexistent".into()), ..Default::default() }),
+        Err(PoseError::RuntimeNotFound { .. })
+    ));
     assert_eq!(
         msg,
         "ONNX Runtime library not found (looked in: /nonexistent/libonnxruntime.so): run tools/setup.sh, or set ORT_DYLIB_PATH / pose.onnxruntime in the config"

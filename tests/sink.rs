@@ -214,12 +214,8 @@ fn vmc_passes_the_strict_python_validator() {
     assert!(ok, "python-osc missing from .local/python: run tools/setup.sh");
     let port = UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("free port").port();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/vmc_validate_recv.py");
-    let child = python3()
-        .arg(&script)
-        .args([port.to_string(), "3".into()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start validator");
+    let child =
+        python3().arg(&script).args([port.to_string(), "3".into()]).stdout(std::process::Stdio::piped()).spawn().expect("start validator");
     let cfg = VmcConfig { target: format!("127.0.0.1:{port}"), ok_with_tracking: true, ..VmcConfig::default() };
     let mut sender = VmcSender::new(&cfg).expect("sender");
     // Start sending after the validator is up; a refused datagram is only counted.
@@ -513,9 +509,23 @@ fn vrma_is_a_valid_glb_with_the_vrm_animation_extension() {
     assert_eq!(ext["specVersion"], "1.0");
     let nodes = doc["nodes"].as_array().expect("nodes");
     let human = ext["humanoid"]["humanBones"].as_object().expect("humanBones");
-    for b in ["hips", "spine", "head", "leftUpperLeg", "rightUpperLeg", "leftLowerLeg", "rightLowerLeg", "leftFoot",
-        "rightFoot", "leftUpperArm", "rightUpperArm", "leftLowerArm", "rightLowerArm", "leftHand", "rightHand"]
-    {
+    for b in [
+        "hips",
+        "spine",
+        "head",
+        "leftUpperLeg",
+        "rightUpperLeg",
+        "leftLowerLeg",
+        "rightLowerLeg",
+        "leftFoot",
+        "rightFoot",
+        "leftUpperArm",
+        "rightUpperArm",
+        "leftLowerArm",
+        "rightLowerArm",
+        "leftHand",
+        "rightHand",
+    ] {
         let node = human[b]["node"].as_u64().unwrap_or_else(|| panic!("{b} missing")) as usize;
         assert_eq!(nodes[node]["name"], b);
     }
@@ -590,9 +600,7 @@ fn vrma_is_a_valid_glb_with_the_vrm_animation_extension() {
     let acc = &accessors[samplers[ch["sampler"].as_u64().expect("s") as usize]["output"].as_u64().expect("o") as usize];
     let off = views[acc["bufferView"].as_u64().expect("v") as usize]["byteOffset"].as_u64().expect("o") as usize;
     for (k, f) in input.iter().enumerate() {
-        let q: Vec<f32> = (0..4)
-            .map(|c| f32::from_le_bytes(glb.bin[off + (k * 4 + c) * 4..][..4].try_into().expect("4")))
-            .collect();
+        let q: Vec<f32> = (0..4).map(|c| f32::from_le_bytes(glb.bin[off + (k * 4 + c) * 4..][..4].try_into().expect("4"))).collect();
         let dot: f32 = q.iter().zip(f.rotations[0].iter()).map(|(a, b)| a * b).sum();
         assert!(dot.abs() > 0.9999, "frame {k}");
     }

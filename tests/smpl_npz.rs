@@ -109,7 +109,11 @@ fn bad_files_give_clear_errors() {
     assert!(err(&p("nan.npz"), false).contains("`smpl_poses` holds a NaN or infinite value (frame 1)"));
     write(
         &p("short.npz"),
-        &[("smpl_poses", f64s(vec![0.0; 144], &[2, 72])), ("smpl_trans", f64s(vec![0.0; 3], &[1, 3])), ("smpl_scaling", f64s(vec![1.0], &[1]))],
+        &[
+            ("smpl_poses", f64s(vec![0.0; 144], &[2, 72])),
+            ("smpl_trans", f64s(vec![0.0; 3], &[1, 3])),
+            ("smpl_scaling", f64s(vec![1.0], &[1])),
+        ],
     );
     assert!(err(&p("short.npz"), false).contains("2 pose frames but 1 translations"));
 }
@@ -123,11 +127,7 @@ fn amass_files_load_as_training_takes_at_30_fps_on_the_floor() {
     let trans: Vec<f64> = (0..frames).flat_map(|f| [f as f64 * 0.01, 0.0, 0.95]).collect();
     write(
         &path,
-        &[
-            ("poses", f64s(poses, &[frames, 156])),
-            ("trans", f64s(trans, &[frames, 3])),
-            ("mocap_framerate", f64s(vec![120.0], &[])),
-        ],
+        &[("poses", f64s(poses, &[frames, 156])), ("trans", f64s(trans, &[frames, 3])), ("mocap_framerate", f64s(vec![120.0], &[]))],
     );
     let (m, rig) = mocapd::data::sources::load_file(&path, None, "amass/take").unwrap();
     assert_eq!((rig, m.fps, m.len()), ("smpl", 30.0, 31));

@@ -58,9 +58,8 @@ fn make_dataset(dir: &Path) {
     }
     let nf = (all.len() / 151) as f32;
     let mean: Vec<f32> = (0..151).map(|d| all.iter().skip(d).step_by(151).sum::<f32>() / nf).collect();
-    let std: Vec<f32> = (0..151)
-        .map(|d| (all.iter().skip(d).step_by(151).map(|x| (x - mean[d]).powi(2)).sum::<f32>() / nf).sqrt())
-        .collect();
+    let std: Vec<f32> =
+        (0..151).map(|d| (all.iter().skip(d).step_by(151).map(|x| (x - mean[d]).powi(2)).sum::<f32>() / nf).sqrt()).collect();
     let counts = |n| SplitCounts { takes: 1, clips: n, samples: n };
     let m = Manifest {
         format: FORMAT.into(),
@@ -74,7 +73,14 @@ fn make_dataset(dir: &Path) {
         minutes_procedural: 0.5,
         minutes_mixed: 0.0,
         procedural_share: 1.0,
-        sources: vec![SourceInfo { name: "synthetic".into(), kind: TakeKind::Procedural, licence: "test".into(), takes: 2, minutes: 0.5, clips: 40 }],
+        sources: vec![SourceInfo {
+            name: "synthetic".into(),
+            kind: TakeKind::Procedural,
+            licence: "test".into(),
+            takes: 2,
+            minutes: 0.5,
+            clips: 40,
+        }],
         train: counts(32),
         val: counts(8),
         shards: vec![

@@ -97,11 +97,28 @@ impl BenchReport {
              \x20 denoise update          {}\n\
              dropped: source {}, pose queue {}, window {}, sinks {}\n\
              output jitter {:.1} ms; CPU {:.1} s ({:.2} cores); RSS max {:.0} MiB\nhistogram: {}\n",
-            self.input, self.input_fps, self.seconds, self.frames_in, self.frames_out, self.frames_sent, self.updates,
-            s(&self.latency_ms), s(&self.stage_pose_ms), s(&self.stage_denoise_ms), s(&self.stage_sink_ms),
-            s(&self.pose_inference_ms), s(&self.denoise_update_ms),
-            self.dropped.source, self.dropped.pose_queue, self.dropped.window, self.dropped.sinks,
-            self.output_jitter_ms, self.cpu_seconds, self.cpu_cores, self.rss_max_mib, self.histogram.display()
+            self.input,
+            self.input_fps,
+            self.seconds,
+            self.frames_in,
+            self.frames_out,
+            self.frames_sent,
+            self.updates,
+            s(&self.latency_ms),
+            s(&self.stage_pose_ms),
+            s(&self.stage_denoise_ms),
+            s(&self.stage_sink_ms),
+            s(&self.pose_inference_ms),
+            s(&self.denoise_update_ms),
+            self.dropped.source,
+            self.dropped.pose_queue,
+            self.dropped.window,
+            self.dropped.sinks,
+            self.output_jitter_ms,
+            self.cpu_seconds,
+            self.cpu_cores,
+            self.rss_max_mib,
+            self.histogram.display()
         )
     }
 }
@@ -181,7 +198,11 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
     };
     let caption = format!(
         "mocapd bench: {} frames, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {} dropped",
-        samples.len(), report.latency_ms.p50, report.latency_ms.p95, report.latency_ms.p99, run.drops
+        samples.len(),
+        report.latency_ms.p50,
+        report.latency_ms.p95,
+        report.latency_ms.p99,
+        run.drops
     );
     histogram::write(&o.histogram, &latency, &caption)?;
     Ok(report)

@@ -110,9 +110,7 @@ fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError
     };
 
     let (d, u) = (defaults.pose, user.pose);
-    let model_kind: ModelKind = pick(u.model, d.model, "pose.model")?
-        .parse()
-        .map_err(|e: String| invalid("pose.model", e))?;
+    let model_kind: ModelKind = pick(u.model, d.model, "pose.model")?.parse().map_err(|e: String| invalid("pose.model", e))?;
     let path_or_none = |s: Option<String>| s.filter(|s| !s.is_empty()).map(PathBuf::from);
     let threads = pick(u.threads, d.threads, "pose.threads")?;
     if !(1..=64).contains(&threads) {
@@ -122,9 +120,8 @@ fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError
     if !(0.0..=1.0).contains(&min_confidence) {
         return Err(invalid("pose.min_confidence", format!("must be in [0, 1], got {min_confidence}")));
     }
-    let policy: PerformerPolicy = pick(u.performer, d.performer, "pose.performer")?
-        .parse()
-        .map_err(|e: String| invalid("pose.performer", e))?;
+    let policy: PerformerPolicy =
+        pick(u.performer, d.performer, "pose.performer")?.parse().map_err(|e: String| invalid("pose.performer", e))?;
     let multipose_size: u32 = pick(u.multipose_size, d.multipose_size, "pose.multipose_size")?;
     if multipose_size < 128 || multipose_size > 1024 || multipose_size % 32 != 0 {
         return Err(invalid("pose.multipose_size", format!("must be a multiple of 32 in 128..=1024, got {multipose_size}")));
@@ -185,7 +182,9 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        let bad = |text: &str| resolve(parse(DEFAULT_TOML, Path::new("d")).unwrap(), parse(text, Path::new("u")).unwrap()).unwrap_err().to_string();
+        let bad = |text: &str| {
+            resolve(parse(DEFAULT_TOML, Path::new("d")).unwrap(), parse(text, Path::new("u")).unwrap()).unwrap_err().to_string()
+        };
         assert!(bad("[source]\npacing = \"slow\"").contains("source.pacing"));
         assert!(bad("[source]\nqueue = 0").contains("source.queue"));
         assert!(bad("[source]\nreconnect_min_s = 9.0\nreconnect_max_s = 1.0").contains("source.reconnect_max_s"));

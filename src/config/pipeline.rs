@@ -60,7 +60,11 @@ pub(super) fn resolve(
         return Err(invalid("pipeline.lookahead_frames", format!("must be at most 60 frames, got {lookahead_frames}")));
     }
     let queue = |v: usize, key: &'static str| {
-        if (1..=4096).contains(&v) { Ok(v) } else { Err(invalid(key, format!("must be between 1 and 4096, got {v}"))) }
+        if (1..=4096).contains(&v) {
+            Ok(v)
+        } else {
+            Err(invalid(key, format!("must be between 1 and 4096, got {v}")))
+        }
     };
     let pose_queue = queue(pick(u.pose_queue, d.pose_queue, "pipeline.pose_queue")?, "pipeline.pose_queue")?;
     let sink_queue = queue(pick(u.sink_queue, d.sink_queue, "pipeline.sink_queue")?, "pipeline.sink_queue")?;
@@ -71,7 +75,10 @@ pub(super) fn resolve(
     }
     let min_cutoff = pick(u.smoothing_min_cutoff, d.smoothing_min_cutoff, "pipeline.smoothing_min_cutoff")?;
     if !(min_cutoff.is_finite() && (0.0..=100.0).contains(&min_cutoff)) {
-        return Err(invalid("pipeline.smoothing_min_cutoff", format!("must be 0 (no smoothing) or a cutoff in (0, 100] Hz, got {min_cutoff}")));
+        return Err(invalid(
+            "pipeline.smoothing_min_cutoff",
+            format!("must be 0 (no smoothing) or a cutoff in (0, 100] Hz, got {min_cutoff}"),
+        ));
     }
     let beta = pick(u.smoothing_beta, d.smoothing_beta, "pipeline.smoothing_beta")?;
     if !(beta.is_finite() && (0.0..=100.0).contains(&beta)) {

@@ -229,7 +229,14 @@ pub struct BuildReport {
 
 impl std::fmt::Display for BuildReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "built {} ({} shards, {:.1} MB) in {:.1} s", self.out_dir.display(), self.shards, self.bytes as f64 / 1e6, self.seconds)?;
+        writeln!(
+            f,
+            "built {} ({} shards, {:.1} MB) in {:.1} s",
+            self.out_dir.display(),
+            self.shards,
+            self.bytes as f64 / 1e6,
+            self.seconds
+        )?;
         writeln!(f, "minutes: real {:.2}, procedural {:.2}, mixed {:.2}", self.minutes_real, self.minutes_procedural, self.minutes_mixed)?;
         writeln!(f, "train: {} takes, {} clips, {} samples", self.train.takes, self.train.clips, self.train.samples)?;
         write!(f, "val:   {} takes, {} clips, {} samples", self.val.takes, self.val.clips, self.val.samples)
@@ -348,7 +355,15 @@ fn plan(o: &BuildOptions, pb_show: bool) -> Result<Vec<PlannedTake>, DataError> 
         let id = format!("{}/{}", def.name, stem);
         let (motion, _) = sources::load_file(&path, Some(def.rig), &id)?;
         real.push(PlannedTake {
-            info: TakeInfo { id, source: def.name.into(), kind: TakeKind::Real, split: Split::Train, frames: motion.len(), minutes: minutes(&motion), clips: 0 },
+            info: TakeInfo {
+                id,
+                source: def.name.into(),
+                kind: TakeKind::Real,
+                split: Split::Train,
+                frames: motion.len(),
+                minutes: minutes(&motion),
+                clips: 0,
+            },
             licence: def.licence.into(),
             motion,
             augment: true,
@@ -370,7 +385,15 @@ fn plan(o: &BuildOptions, pb_show: bool) -> Result<Vec<PlannedTake>, DataError> 
         let mut r = StdRng::seed_from_u64(seed_for(o.seed, 2, i as u64));
         let motion = procedural::generate(&ProceduralOptions { fps: FPS, ..o.procedural }, &mut r);
         procs.push(PlannedTake {
-            info: TakeInfo { id: format!("procedural/{i:04}"), source: "procedural".into(), kind: TakeKind::Procedural, split: Split::Train, frames: motion.len(), minutes: minutes(&motion), clips: 0 },
+            info: TakeInfo {
+                id: format!("procedural/{i:04}"),
+                source: "procedural".into(),
+                kind: TakeKind::Procedural,
+                split: Split::Train,
+                frames: motion.len(),
+                minutes: minutes(&motion),
+                clips: 0,
+            },
             licence: "generated (mocapd)".into(),
             motion,
             augment: false,
@@ -408,9 +431,21 @@ fn plan(o: &BuildOptions, pb_show: bool) -> Result<Vec<PlannedTake>, DataError> 
             let la = canonicalize(&real[a].motion).map_err(|source| DataError::Motion { take: real[a].info.id.clone(), source })?;
             let ub = canonicalize(&real[b].motion).map_err(|source| DataError::Motion { take: real[b].info.id.clone(), source })?;
             let motion = procedural::mix(&la, &ub);
-            let lic = if real[a].licence == real[b].licence { real[a].licence.clone() } else { format!("{}; {}", real[a].licence, real[b].licence) };
+            let lic = if real[a].licence == real[b].licence {
+                real[a].licence.clone()
+            } else {
+                format!("{}; {}", real[a].licence, real[b].licence)
+            };
             mixes.push(PlannedTake {
-                info: TakeInfo { id: format!("mix/{i:03}:{}+{}", real[a].info.id, real[b].info.id), source: "mixed".into(), kind: TakeKind::Mixed, split: Split::Train, frames: motion.len(), minutes: minutes(&motion), clips: 0 },
+                info: TakeInfo {
+                    id: format!("mix/{i:03}:{}+{}", real[a].info.id, real[b].info.id),
+                    source: "mixed".into(),
+                    kind: TakeKind::Mixed,
+                    split: Split::Train,
+                    frames: motion.len(),
+                    minutes: minutes(&motion),
+                    clips: 0,
+                },
                 licence: lic,
                 motion,
                 augment: true,
@@ -440,9 +475,28 @@ struct ShardWriter {
 
 impl ShardWriter {
     fn new(dir: &Path, split: Split, size: usize, clip_len: usize) -> Self {
-        ShardWriter { dir: dir.to_path_buf(), split, size, clip_len, motion: Vec::new(), pose: Vec::new(), take: Vec::new(), speed: Vec::new(), mirrored: Vec::new(), shards: Vec::new(), bytes: 0 }
+        ShardWriter {
+            dir: dir.to_path_buf(),
+            split,
+            size,
+            clip_len,
+            motion: Vec::new(),
+            pose: Vec::new(),
+            take: Vec::new(),
+            speed: Vec::new(),
+            mirrored: Vec::new(),
+            shards: Vec::new(),
+            bytes: 0,
+        }
     }
-    fn push(&mut self, motion: &[[f32; FEATURE_DIM]], pose: &[cond2d::Frame2d], take: usize, speed: f32, mirrored: bool) -> Result<(), DataError> {
+    fn push(
+        &mut self,
+        motion: &[[f32; FEATURE_DIM]],
+        pose: &[cond2d::Frame2d],
+        take: usize,
+        speed: f32,
+        mirrored: bool,
+    ) -> Result<(), DataError> {
         self.motion.extend(motion.iter().flatten());
         self.pose.extend(pose.iter().flatten().flatten());
         self.take.push(take as i64);
@@ -488,14 +542,17 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
     if let Ok(rd) = std::fs::read_dir(&o.out_dir) {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let ours = name == "manifest.json"
-                || ((name.starts_with("train-") || name.starts_with("val-")) && name.ends_with(".safetensors"));
+            let ours =
+                name == "manifest.json" || ((name.starts_with("train-") || name.starts_with("val-")) && name.ends_with(".safetensors"));
             if ours {
                 std::fs::remove_file(e.path()).map_err(io(&e.path()))?;
             }
         }
     }
-    let mut writers = [ShardWriter::new(&o.out_dir, Split::Train, o.shard_size, o.clip_len), ShardWriter::new(&o.out_dir, Split::Val, o.shard_size, o.clip_len)];
+    let mut writers = [
+        ShardWriter::new(&o.out_dir, Split::Train, o.shard_size, o.clip_len),
+        ShardWriter::new(&o.out_dir, Split::Val, o.shard_size, o.clip_len),
+    ];
     let mut counts = [SplitCounts::default(), SplitCounts::default()];
     let mut sum = vec![0.0f64; FEATURE_DIM];
     let mut sumsq = vec![0.0f64; FEATURE_DIM];
@@ -568,7 +625,14 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
                 s.minutes += t.info.minutes;
                 s.clips += t.info.clips;
             }
-            None => sources.push(SourceInfo { name: t.info.source.clone(), kind: t.info.kind, licence: t.licence.clone(), takes: 1, minutes: t.info.minutes, clips: t.info.clips }),
+            None => sources.push(SourceInfo {
+                name: t.info.source.clone(),
+                kind: t.info.kind,
+                licence: t.licence.clone(),
+                takes: 1,
+                minutes: t.info.minutes,
+                clips: t.info.clips,
+            }),
         }
     }
     let [w0, w1] = writers;
@@ -592,7 +656,12 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
         val: counts[1].clone(),
         shards,
         takes: takes.into_iter().map(|t| t.info).collect(),
-        normalization: Normalization { target_mean: mean, target_std: std, pose2d: POSE2D_DOC.into(), pose2d_min_score: cond2d::NORM_MIN_SCORE },
+        normalization: Normalization {
+            target_mean: mean,
+            target_std: std,
+            pose2d: POSE2D_DOC.into(),
+            pose2d_min_score: cond2d::NORM_MIN_SCORE,
+        },
         options: BuildOptions { progress: false, ..o.clone() },
     };
     let path = o.out_dir.join("manifest.json");

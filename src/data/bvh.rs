@@ -98,8 +98,7 @@ pub struct Bvh {
 impl Bvh {
     /// Read a BVH file from disk.
     pub fn read(path: &Path) -> Result<Bvh, BvhError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| BvhError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| BvhError::Io { path: path.to_path_buf(), source })?;
         Bvh::parse(&text)
     }
 

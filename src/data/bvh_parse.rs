@@ -15,10 +15,7 @@ impl<'a> Tokens<'a> {
         self.toks.get(self.pos).copied()
     }
     fn next(&mut self, expected: &str) -> Result<(usize, &'a str), BvhError> {
-        let t = self.peek().ok_or_else(|| BvhError::Truncated {
-            line: self.last_line + 1,
-            expected: expected.to_string(),
-        })?;
+        let t = self.peek().ok_or_else(|| BvhError::Truncated { line: self.last_line + 1, expected: expected.to_string() })?;
         self.pos += 1;
         Ok(t)
     }
@@ -35,11 +32,7 @@ impl<'a> Tokens<'a> {
         parse_number(line, t)
     }
     fn vec3(&mut self) -> Result<Vec3, BvhError> {
-        Ok([
-            self.number("an OFFSET value")? as f32,
-            self.number("an OFFSET value")? as f32,
-            self.number("an OFFSET value")? as f32,
-        ])
+        Ok([self.number("an OFFSET value")? as f32, self.number("an OFFSET value")? as f32, self.number("an OFFSET value")? as f32])
     }
     /// The rest of the current line (a joint name may contain spaces), minus a trailing `{`.
     fn name(&mut self, line: usize) -> Result<String, BvhError> {
@@ -72,11 +65,8 @@ pub(super) fn parse(text: &str) -> Result<Bvh, BvhError> {
     let lines: Vec<&str> = text.lines().collect();
     let motion_line = lines.iter().position(|l| l.trim().eq_ignore_ascii_case("MOTION"));
     let header_end = motion_line.map_or(lines.len(), |m| m + 1);
-    let toks: Vec<(usize, &str)> = lines[..header_end]
-        .iter()
-        .enumerate()
-        .flat_map(|(i, l)| l.split_whitespace().map(move |t| (i + 1, t)))
-        .collect();
+    let toks: Vec<(usize, &str)> =
+        lines[..header_end].iter().enumerate().flat_map(|(i, l)| l.split_whitespace().map(move |t| (i + 1, t))).collect();
     let mut tk = Tokens { toks, pos: 0, last_line: header_end };
     tk.expect("HIERARCHY")?;
     let mut joints = Vec::new();
@@ -111,10 +101,7 @@ pub(super) fn parse(text: &str) -> Result<Bvh, BvhError> {
         if l.trim().is_empty() {
             continue;
         }
-        let values = l
-            .split_whitespace()
-            .map(|t| parse_number(line, t).map(|v| v as f32))
-            .collect::<Result<Vec<f32>, _>>()?;
+        let values = l.split_whitespace().map(|t| parse_number(line, t).map(|v| v as f32)).collect::<Result<Vec<f32>, _>>()?;
         if values.len() != n_channels {
             return Err(BvhError::ChannelCount { line, expected: n_channels, found: values.len() });
         }
@@ -143,12 +130,7 @@ fn header_value(lines: &[&str], idx: &mut usize, key: &str) -> Result<f64, BvhEr
     parse_number(line, t[key.len()..].trim())
 }
 
-fn parse_joint(
-    tk: &mut Tokens,
-    line: usize,
-    parent: Option<usize>,
-    joints: &mut Vec<Joint>,
-) -> Result<(), BvhError> {
+fn parse_joint(tk: &mut Tokens, line: usize, parent: Option<usize>, joints: &mut Vec<Joint>) -> Result<(), BvhError> {
     let name = tk.name(line)?;
     let index = joints.len();
     joints.push(Joint { name, parent, offset: [0.0; 3], channels: Vec::new(), end_site: None });
@@ -165,8 +147,7 @@ fn parse_joint(
                 let mut channels = Vec::with_capacity(n as usize);
                 for _ in 0..n as usize {
                     let (l, c) = tk.next("a channel name")?;
-                    let ch = Channel::parse(c)
-                        .ok_or_else(|| BvhError::BadChannel { line: l, name: c.to_string() })?;
+                    let ch = Channel::parse(c).ok_or_else(|| BvhError::BadChannel { line: l, name: c.to_string() })?;
                     channels.push(ch);
                 }
                 joints[index].channels = channels;

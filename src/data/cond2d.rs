@@ -99,11 +99,7 @@ impl CameraPath {
         let yaw = self.yaw + self.yaw_rate * t;
         let d = self.distance * (1.0 + self.dolly_rate * t);
         let aim = [target[0], self.aim_height, target[2]];
-        let eye = [
-            aim[0] + d * self.pitch.cos() * yaw.sin(),
-            aim[1] + d * self.pitch.sin(),
-            aim[2] + d * self.pitch.cos() * yaw.cos(),
-        ];
+        let eye = [aim[0] + d * self.pitch.cos() * yaw.sin(), aim[1] + d * self.pitch.sin(), aim[2] + d * self.pitch.cos() * yaw.cos()];
         let z = normalize(sub(aim, eye));
         let x = normalize(cross(z, [0.0, 1.0, 0.0]));
         let y = cross(z, x);
@@ -165,7 +161,15 @@ pub struct DetectorNoise {
 
 impl Default for DetectorNoise {
     fn default() -> Self {
-        DetectorNoise { sigma: 0.012, correlation: 0.6, dropout: 0.02, occlusion_rate: 0.15, swap_rate: 0.08, outlier: 0.003, truncate: true }
+        DetectorNoise {
+            sigma: 0.012,
+            correlation: 0.6,
+            dropout: 0.02,
+            occlusion_rate: 0.15,
+            swap_rate: 0.08,
+            outlier: 0.003,
+            truncate: true,
+        }
     }
 }
 
@@ -312,10 +316,7 @@ fn median(mut v: Vec<f32>) -> Option<f32> {
 /// The window's normalisation: per-frame centre and one scale (see the module docs).
 pub fn normalization(frames: &[Frame2d]) -> (Vec<[f32; 2]>, f32) {
     let n = frames.len();
-    let hips: Vec<Option<[f32; 2]>> = frames
-        .iter()
-        .map(|k| (present(&k[11]) && present(&k[12])).then(|| mid(&k[11], &k[12])))
-        .collect();
+    let hips: Vec<Option<[f32; 2]>> = frames.iter().map(|k| (present(&k[11]) && present(&k[12])).then(|| mid(&k[11], &k[12]))).collect();
     let fallback: Vec<Option<[f32; 2]>> = frames
         .iter()
         .map(|k| {
@@ -384,8 +385,6 @@ pub fn normalize_sequence(frames: &[Frame2d]) -> Vec<Frame2d> {
     frames
         .iter()
         .zip(&centres)
-        .map(|(k, c)| {
-            k.map(|p| if present(&p) { [(p[0] - c[0]) / s, (p[1] - c[1]) / s, p[2]] } else { [0.0; 3] })
-        })
+        .map(|(k, c)| k.map(|p| if present(&p) { [(p[0] - c[0]) / s, (p[1] - c[1]) / s, p[2]] } else { [0.0; 3] }))
         .collect()
 }

@@ -44,8 +44,7 @@ pub const FRAME_LEN: usize = 44;
 
 /// Read a DeepMimic motion file.
 pub fn read(path: &Path) -> Result<SourceClip, DeepMimicError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| DeepMimicError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| DeepMimicError::Io { path: path.to_path_buf(), source })?;
     parse(&text).map_err(|reason| DeepMimicError::Format { path: path.to_path_buf(), reason })
 }
 

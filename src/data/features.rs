@@ -67,11 +67,7 @@ pub fn windows(m: &Motion, len: usize, stride: usize) -> Vec<Motion> {
     (0..m.len().saturating_sub(len).saturating_add(1))
         .step_by(stride)
         .filter(|s| s + len <= m.len() && len > 0)
-        .map(|s| Motion {
-            fps: m.fps,
-            root: m.root[s..s + len].to_vec(),
-            rotations: m.rotations[s..s + len].to_vec(),
-        })
+        .map(|s| Motion { fps: m.fps, root: m.root[s..s + len].to_vec(), rotations: m.rotations[s..s + len].to_vec() })
         .collect()
 }
 
@@ -85,7 +81,11 @@ pub fn foot_contacts(m: &Motion) -> Vec<[f32; 4]> {
                 let j = CONTACT_JOINTS[c];
                 let speed = norm(sub(pos[b][j], pos[a][j])) * m.fps;
                 let planted = pos[f][j][1] < CONTACT_HEIGHT[c] && speed < CONTACT_SPEED;
-                if planted { 1.0 } else { 0.0 }
+                if planted {
+                    1.0
+                } else {
+                    0.0
+                }
             })
         })
         .collect()

@@ -48,7 +48,6 @@ pub struct Package {
     pub licence: &'static str,
 }
 
-
 /// The pins (sha256 recorded at the first download, 2026-11-21).
 pub const PACKAGES: &[Package] = &[
     Package {
@@ -173,11 +172,8 @@ pub fn fetch_package(dir: &Path, pkg: &Package) -> Result<Vec<FetchedFile>, Fetc
     // rename, so another process never sees a half-written one.
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let files: Vec<FetchedFile> = pkg
-        .members
-        .iter()
-        .map(|m| FetchedFile { package: pkg.name, licence: pkg.licence, path: member_path(dir, pkg, m) })
-        .collect();
+    let files: Vec<FetchedFile> =
+        pkg.members.iter().map(|m| FetchedFile { package: pkg.name, licence: pkg.licence, path: member_path(dir, pkg, m) }).collect();
     if files.iter().all(|f| f.path.is_file()) {
         return Ok(files);
     }
@@ -221,9 +217,7 @@ fn download(pkg: &Package, downloads: &Path) -> Result<(), FetchError> {
             run(Command::new("apt-get").args(["download", &spec]).current_dir(downloads), "apt-get", "install apt (Debian/Ubuntu)")
         }
         PackageKind::PipSdist => run(
-            Command::new("python3")
-                .args(["-m", "pip", "download", "--no-deps", "--no-binary", ":all:", &spec, "-d"])
-                .arg(downloads),
+            Command::new("python3").args(["-m", "pip", "download", "--no-deps", "--no-binary", ":all:", &spec, "-d"]).arg(downloads),
             "python3",
             "install Python 3 with pip",
         ),
@@ -241,16 +235,10 @@ fn download(pkg: &Package, downloads: &Path) -> Result<(), FetchError> {
 
 fn extract(pkg: &Package, archive: &Path, tmp: &Path) -> Result<(), FetchError> {
     match pkg.kind {
-        PackageKind::Debian => run(
-            Command::new("dpkg-deb").arg("-x").arg(archive).arg(tmp),
-            "dpkg-deb",
-            "install dpkg",
-        ),
-        PackageKind::PipSdist => run(
-            Command::new("tar").arg("-xzf").arg(archive).arg("-C").arg(tmp).args(pkg.members),
-            "tar",
-            "install GNU tar",
-        ),
+        PackageKind::Debian => run(Command::new("dpkg-deb").arg("-x").arg(archive).arg(tmp), "dpkg-deb", "install dpkg"),
+        PackageKind::PipSdist => {
+            run(Command::new("tar").arg("-xzf").arg(archive).arg("-C").arg(tmp).args(pkg.members), "tar", "install GNU tar")
+        }
         PackageKind::PipWheel => run(
             Command::new("python3")
                 .args(["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], sys.argv[3:])"])

@@ -3,24 +3,24 @@
 //! in [`rigs`]), DeepMimic JSON clips ([`deepmimic`]), training-target features
 //! ([`features`]), pinhole cameras ([`camera`]) and noisy 2D keypoints ([`synth2d`]).
 
+pub mod build;
 pub mod bvh;
 mod bvh_parse;
 pub mod bvh_write;
 pub mod camera;
+pub mod cond2d;
 pub mod deepmimic;
+pub mod error;
 pub mod features;
 pub mod fetch;
 pub mod motion;
-pub mod smpl_npz;
+pub mod procedural;
 pub mod retarget;
 pub mod rigs;
-pub mod synth2d;
-pub mod build;
-pub mod cond2d;
-pub mod error;
-pub mod procedural;
+pub mod smpl_npz;
 pub mod sources;
+pub mod synth2d;
 
 pub use error::DataError;
-pub mod stats;
 pub mod preview;
+pub mod stats;

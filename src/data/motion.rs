@@ -76,10 +76,8 @@ impl Motion {
     /// Shift the root vertically so that the lowest foot joint over the whole clip is at
     /// height 0. Returns the shift applied.
     pub fn align_floor(&mut self) -> f32 {
-        let lowest = (0..self.len())
-            .filter_map(|f| self.positions(f))
-            .flat_map(|p| FOOT_JOINTS.map(|j| p[j][1]))
-            .fold(f32::INFINITY, f32::min);
+        let lowest =
+            (0..self.len()).filter_map(|f| self.positions(f)).flat_map(|p| FOOT_JOINTS.map(|j| p[j][1])).fold(f32::INFINITY, f32::min);
         if !lowest.is_finite() {
             return 0.0;
         }

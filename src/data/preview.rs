@@ -43,7 +43,15 @@ pub struct PreviewOptions {
 
 impl Default for PreviewOptions {
     fn default() -> Self {
-        PreviewOptions { clip: "cmu".into(), rig: None, raw_dir: PathBuf::from("data/raw"), out: PathBuf::from("preview.png"), frames: 6, cell: 170, seed: 1 }
+        PreviewOptions {
+            clip: "cmu".into(),
+            rig: None,
+            raw_dir: PathBuf::from("data/raw"),
+            out: PathBuf::from("preview.png"),
+            frames: 6,
+            cell: 170,
+            seed: 1,
+        }
     }
 }
 
@@ -91,8 +99,24 @@ pub fn load_clip(clip: &str, rig: Option<&str>, raw: &Path, seed: u64) -> Result
     Ok((id, rig_map.unwrap_or(def.rig).name.to_string(), m))
 }
 
-const COCO_EDGES: [(usize, usize); 16] =
-    [(0, 1), (0, 2), (1, 3), (2, 4), (5, 6), (5, 7), (7, 9), (6, 8), (8, 10), (5, 11), (6, 12), (11, 12), (11, 13), (13, 15), (12, 14), (14, 16)];
+const COCO_EDGES: [(usize, usize); 16] = [
+    (0, 1),
+    (0, 2),
+    (1, 3),
+    (2, 4),
+    (5, 6),
+    (5, 7),
+    (7, 9),
+    (6, 8),
+    (8, 10),
+    (5, 11),
+    (6, 12),
+    (11, 12),
+    (11, 13),
+    (13, 15),
+    (12, 14),
+    (14, 16),
+];
 
 fn side_color(name: &str) -> Scalar {
     if name.starts_with("left") {
@@ -148,13 +172,35 @@ pub fn preview(o: &PreviewOptions) -> Result<PreviewReport, DataError> {
                 let k = &kp[f];
                 for &(a, b) in &COCO_EDGES {
                     if k[a][2] > 0.0 && k[b][2] > 0.0 {
-                        let col = if a % 2 == 1 && b % 2 == 1 { side_color("left") } else if a % 2 == 0 && b % 2 == 0 && a > 0 { side_color("right") } else { side_color("") };
-                        imgproc::line(&mut img, pt(cx + s * k[a][0], cy + s * k[a][1]), pt(cx + s * k[b][0], cy + s * k[b][1]), col, 2, imgproc::LINE_AA, 0)?;
+                        let col = if a % 2 == 1 && b % 2 == 1 {
+                            side_color("left")
+                        } else if a % 2 == 0 && b % 2 == 0 && a > 0 {
+                            side_color("right")
+                        } else {
+                            side_color("")
+                        };
+                        imgproc::line(
+                            &mut img,
+                            pt(cx + s * k[a][0], cy + s * k[a][1]),
+                            pt(cx + s * k[b][0], cy + s * k[b][1]),
+                            col,
+                            2,
+                            imgproc::LINE_AA,
+                            0,
+                        )?;
                     }
                 }
                 for p in k.iter().filter(|p| p[2] > 0.0) {
                     let shade = 220.0 * (1.0 - p[2] as f64);
-                    imgproc::circle(&mut img, pt(cx + s * p[0], cy + s * p[1]), 3, Scalar::new(shade, shade, shade, 0.0), -1, imgproc::LINE_AA, 0)?;
+                    imgproc::circle(
+                        &mut img,
+                        pt(cx + s * p[0], cy + s * p[1]),
+                        3,
+                        Scalar::new(shade, shade, shade, 0.0),
+                        -1,
+                        imgproc::LINE_AA,
+                        0,
+                    )?;
                 }
             } else {
                 // Orthographic views: front (x, y), side from the subject's left (-z, y), top (x, z).
@@ -167,7 +213,15 @@ pub fn preview(o: &PreviewOptions) -> Result<PreviewReport, DataError> {
                 };
                 if row < 2 {
                     let fy = y0 as i32 + (0.93 * c) as i32;
-                    imgproc::line(&mut img, Point::new(x0 as i32 + 4, fy), Point::new((x0 + c) as i32 - 4, fy), grey, 1, imgproc::LINE_8, 0)?;
+                    imgproc::line(
+                        &mut img,
+                        Point::new(x0 as i32 + 4, fy),
+                        Point::new((x0 + c) as i32 - 4, fy),
+                        grey,
+                        1,
+                        imgproc::LINE_8,
+                        0,
+                    )?;
                 }
                 for j in 1..NUM_JOINTS {
                     if let Some(p) = parent(j) {
@@ -183,7 +237,17 @@ pub fn preview(o: &PreviewOptions) -> Result<PreviewReport, DataError> {
                 _ => "2D".to_string(),
             };
             if row == 0 || col == 0 {
-                imgproc::put_text(&mut img, &label, Point::new(x0 as i32 + 4, y0 as i32 + 14), font, 0.4, black, 1, imgproc::LINE_AA, false)?;
+                imgproc::put_text(
+                    &mut img,
+                    &label,
+                    Point::new(x0 as i32 + 4, y0 as i32 + 14),
+                    font,
+                    0.4,
+                    black,
+                    1,
+                    imgproc::LINE_AA,
+                    false,
+                )?;
             }
         }
     }

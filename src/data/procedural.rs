@@ -30,11 +30,11 @@ const Z: (f32, f32) = (-0.15, 0.15);
 /// Left-side and central joint limits (axis-angle components x, y, z, radians); right-side
 /// joints are the mirror image (y and z negated). The pelvis' limits are relative to its yaw.
 const LEFT_LIMITS: [Lim; NUM_JOINTS] = [
-    [(-0.3, 0.4), (-0.4, 0.4), (-0.2, 0.2)], // pelvis
-    [(-1.8, 0.5), (-0.5, 0.6), (-0.35, 0.8)], // left_hip
-    [(0.0, 0.0); 3],                         // right_hip (mirrored)
+    [(-0.3, 0.4), (-0.4, 0.4), (-0.2, 0.2)],      // pelvis
+    [(-1.8, 0.5), (-0.5, 0.6), (-0.35, 0.8)],     // left_hip
+    [(0.0, 0.0); 3],                              // right_hip (mirrored)
     [(-0.25, 0.5), (-0.35, 0.35), (-0.25, 0.25)], // spine1
-    [(0.0, 2.2), (-0.15, 0.15), (-0.1, 0.1)], // left_knee
+    [(0.0, 2.2), (-0.15, 0.15), (-0.1, 0.1)],     // left_knee
     [(0.0, 0.0); 3],
     [(-0.2, 0.4), (-0.3, 0.3), (-0.2, 0.2)], // spine2
     [(-0.6, 0.7), (-0.3, 0.3), (-0.3, 0.3)], // left_ankle
@@ -45,25 +45,20 @@ const LEFT_LIMITS: [Lim; NUM_JOINTS] = [
     [(-0.4, 0.5), (-0.6, 0.6), (-0.3, 0.3)], // neck
     [(-0.2, 0.2), (-0.3, 0.2), (-0.2, 0.4)], // left_collar
     [(0.0, 0.0); 3],
-    [(-0.4, 0.4), (-0.5, 0.5), (-0.3, 0.3)], // head
+    [(-0.4, 0.4), (-0.5, 0.5), (-0.3, 0.3)],  // head
     [(-0.8, 0.8), (-1.5, 0.6), (-1.45, 1.2)], // left_shoulder
     [(0.0, 0.0); 3],
     [(-0.6, 0.6), (-2.3, 0.0), (-0.2, 0.2)], // left_elbow
     [(0.0, 0.0); 3],
     [(-0.7, 0.7), (-0.4, 0.4), (-0.7, 0.6)], // left_wrist
     [(0.0, 0.0); 3],
-    [(-0.3, 0.3), Z, (-0.3, 0.3)],           // left_hand
+    [(-0.3, 0.3), Z, (-0.3, 0.3)], // left_hand
     [(0.0, 0.0); 3],
 ];
 
 /// Neutral pose inside the limits (s = 0): arms down, elbows and knees slightly bent.
-const LEFT_NEUTRAL: [(usize, [f32; 3]); 5] = [
-    (4, [0.15, 0.0, 0.0]),
-    (16, [0.0, -0.1, -1.2]),
-    (18, [0.0, -0.35, 0.0]),
-    (1, [-0.1, 0.0, 0.05]),
-    (7, [0.05, 0.0, 0.0]),
-];
+const LEFT_NEUTRAL: [(usize, [f32; 3]); 5] =
+    [(4, [0.15, 0.0, 0.0]), (16, [0.0, -0.1, -1.2]), (18, [0.0, -0.35, 0.0]), (1, [-0.1, 0.0, 0.05]), (7, [0.05, 0.0, 0.0])];
 
 /// Per-joint limits for every SMPL joint (right side mirrored from the left).
 pub const JOINT_LIMITS: [Lim; NUM_JOINTS] = mirror_limits();

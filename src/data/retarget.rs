@@ -46,8 +46,7 @@ impl SourceClip {
         let mut names: Vec<String> = bvh.joints.iter().map(|j| j.name.clone()).collect();
         let mut parents = bvh.parents();
         let mut rest = bvh.rest_offsets();
-        let ends: Vec<(usize, Vec3)> =
-            bvh.joints.iter().enumerate().filter_map(|(i, j)| j.end_site.map(|e| (i, e))).collect();
+        let ends: Vec<(usize, Vec3)> = bvh.joints.iter().enumerate().filter_map(|(i, j)| j.end_site.map(|e| (i, e))).collect();
         for (i, e) in &ends {
             names.push(format!("{}/End", bvh.joints[*i].name));
             parents.push(Some(*i));

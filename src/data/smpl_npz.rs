@@ -95,8 +95,7 @@ impl Npz {
         if shape.len() != 2 || !widths.contains(&shape[1]) || shape[0] == 0 {
             return Err(NpzError::Shape { path: self.path.clone(), name, shape, expected });
         }
-        let rows: Vec<Vec<f32>> =
-            t.to_vec2().map_err(|e| NpzError::Read { path: self.path.clone(), message: format!("{name}: {e}") })?;
+        let rows: Vec<Vec<f32>> = t.to_vec2().map_err(|e| NpzError::Read { path: self.path.clone(), message: format!("{name}: {e}") })?;
         if let Some(frame) = rows.iter().position(|r| r.iter().any(|v| !v.is_finite())) {
             return Err(NpzError::NonFinite { path: self.path.clone(), name, frame });
         }

@@ -39,14 +39,78 @@ pub struct SourceDef {
 
 /// Every source `data fetch` provides, in build order.
 pub const SOURCES: [SourceDef; 8] = [
-    SourceDef { name: "cmu", folder: "assimp", files: &["01_01.bvh", "01_03.bvh"], ext: "bvh", rig: &rigs::CMU, licence: "CMU Graphics Lab: free for research and commercial use", opt_in: false },
-    SourceDef { name: "boxing", folder: "assimp", files: &["Boxing_Toes.bvh"], ext: "bvh", rig: &rigs::BOXING, licence: "Debian assimp-testmodels, BSD-3-Clause blanket", opt_in: false },
-    SourceDef { name: "mocapbank", folder: "bvhtoolbox", files: &[], ext: "bvh", rig: &rigs::MOCAPBANK, licence: "MIT (bvhtoolbox 0.1.3)", opt_in: false },
-    SourceDef { name: "freemocap", folder: "freemocap", files: &[], ext: "bvh", rig: &rigs::FREEMOCAP, licence: "MIT (bvhTools 1.6.0)", opt_in: false },
-    SourceDef { name: "deepmimic", folder: "deepmimic", files: &[], ext: "txt", rig: &rigs::DEEPMIMIC, licence: "zlib / MIT (pybullet 3.2.7)", opt_in: false },
-    SourceDef { name: "amass", folder: "amass", files: &[], ext: "npz", rig: &rigs::SMPL, licence: "AMASS licence: bring your own copy, never redistribute derived data", opt_in: false },
-    SourceDef { name: "aist", folder: "aist", files: &[], ext: "npz", rig: &rigs::SMPL, licence: "AIST++ (CC BY 4.0 annotations): bring your own copy", opt_in: false },
-    SourceDef { name: "lafan1", folder: "lafan1", files: &[], ext: "bvh", rig: &rigs::LAFAN1, licence: "CC BY-NC-ND 4.0 (Ubisoft LAFAN1): never ship anything derived from it", opt_in: true },
+    SourceDef {
+        name: "cmu",
+        folder: "assimp",
+        files: &["01_01.bvh", "01_03.bvh"],
+        ext: "bvh",
+        rig: &rigs::CMU,
+        licence: "CMU Graphics Lab: free for research and commercial use",
+        opt_in: false,
+    },
+    SourceDef {
+        name: "boxing",
+        folder: "assimp",
+        files: &["Boxing_Toes.bvh"],
+        ext: "bvh",
+        rig: &rigs::BOXING,
+        licence: "Debian assimp-testmodels, BSD-3-Clause blanket",
+        opt_in: false,
+    },
+    SourceDef {
+        name: "mocapbank",
+        folder: "bvhtoolbox",
+        files: &[],
+        ext: "bvh",
+        rig: &rigs::MOCAPBANK,
+        licence: "MIT (bvhtoolbox 0.1.3)",
+        opt_in: false,
+    },
+    SourceDef {
+        name: "freemocap",
+        folder: "freemocap",
+        files: &[],
+        ext: "bvh",
+        rig: &rigs::FREEMOCAP,
+        licence: "MIT (bvhTools 1.6.0)",
+        opt_in: false,
+    },
+    SourceDef {
+        name: "deepmimic",
+        folder: "deepmimic",
+        files: &[],
+        ext: "txt",
+        rig: &rigs::DEEPMIMIC,
+        licence: "zlib / MIT (pybullet 3.2.7)",
+        opt_in: false,
+    },
+    SourceDef {
+        name: "amass",
+        folder: "amass",
+        files: &[],
+        ext: "npz",
+        rig: &rigs::SMPL,
+        licence: "AMASS licence: bring your own copy, never redistribute derived data",
+        opt_in: false,
+    },
+    SourceDef {
+        name: "aist",
+        folder: "aist",
+        files: &[],
+        ext: "npz",
+        rig: &rigs::SMPL,
+        licence: "AIST++ (CC BY 4.0 annotations): bring your own copy",
+        opt_in: false,
+    },
+    SourceDef {
+        name: "lafan1",
+        folder: "lafan1",
+        files: &[],
+        ext: "bvh",
+        rig: &rigs::LAFAN1,
+        licence: "CC BY-NC-ND 4.0 (Ubisoft LAFAN1): never ship anything derived from it",
+        opt_in: true,
+    },
 ];
 
 /// A source definition by name.
@@ -59,11 +123,7 @@ pub fn source_files(raw: &Path, def: &SourceDef) -> Vec<PathBuf> {
     let dir = raw.join(def.folder);
     let mut out: Vec<PathBuf> = if def.files.is_empty() {
         std::fs::read_dir(&dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == def.ext))
-                    .collect()
-            })
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == def.ext)).collect())
             .unwrap_or_default()
     } else {
         def.files.iter().map(|f| dir.join(f)).filter(|p| p.is_file()).collect()
@@ -74,9 +134,10 @@ pub fn source_files(raw: &Path, def: &SourceDef) -> Vec<PathBuf> {
 
 /// The first rig whose joint names all occur in the BVH.
 pub fn detect_rig(bvh: &Bvh) -> Option<&'static RigMap> {
-    rigs::RIGS.into_iter().filter(|r| r.name != "deepmimic").find(|r| {
-        r.joints.iter().all(|(_, n)| bvh.joint_index(n.trim_end_matches("/End")).is_some())
-    })
+    rigs::RIGS
+        .into_iter()
+        .filter(|r| r.name != "deepmimic")
+        .find(|r| r.joints.iter().all(|(_, n)| bvh.joint_index(n.trim_end_matches("/End")).is_some()))
 }
 
 /// Check a motion: not empty, every value finite.
@@ -85,8 +146,7 @@ pub fn validate(take: &str, m: &Motion) -> Result<(), DataError> {
         return Err(DataError::EmptyClip { take: take.to_string() });
     }
     for f in 0..m.len() {
-        let ok = m.root[f].iter().all(|v| v.is_finite())
-            && m.rotations[f].iter().all(|q| q.iter().all(|v| v.is_finite()));
+        let ok = m.root[f].iter().all(|v| v.is_finite()) && m.rotations[f].iter().all(|q| q.iter().all(|v| v.is_finite()));
         if !ok {
             return Err(DataError::NonFinite { take: take.to_string(), frame: f });
         }

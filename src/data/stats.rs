@@ -62,7 +62,10 @@ pub fn stats(dir: &Path) -> Result<Stats, DataError> {
         let motion = t.get("motion").ok_or_else(|| DataError::BadDataset { path: path.clone(), reason: "no `motion` tensor".into() })?;
         let dims = motion.dims().to_vec();
         if dims != [shard.samples, man.clip_len, man.feature_dim] {
-            return Err(DataError::BadDataset { path, reason: format!("`motion` is {dims:?}, the manifest says [{}, {}, {}]", shard.samples, man.clip_len, man.feature_dim) });
+            return Err(DataError::BadDataset {
+                path,
+                reason: format!("`motion` is {dims:?}, the manifest says [{}, {}, {}]", shard.samples, man.clip_len, man.feature_dim),
+            });
         }
         let v = motion.flatten_all()?.to_vec1::<f32>()?;
         let per_clip = man.clip_len * man.feature_dim;
@@ -106,7 +109,12 @@ pub fn stats(dir: &Path) -> Result<Stats, DataError> {
         contact_ratio: contacts.map(|c| c as f32 / n),
         any_contact_ratio: any as f32 / n,
         joints: (0..NUM_JOINTS)
-            .map(|j| JointRange { joint: JOINT_NAMES[j].into(), min_deg: deg(lo[j]), max_deg: deg(hi[j]), max_angle_deg: max_angle[j].to_degrees() })
+            .map(|j| JointRange {
+                joint: JOINT_NAMES[j].into(),
+                min_deg: deg(lo[j]),
+                max_deg: deg(hi[j]),
+                max_angle_deg: max_angle[j].to_degrees(),
+            })
             .collect(),
     })
 }
@@ -121,7 +129,10 @@ impl std::fmt::Display for Stats {
         writeln!(
             f,
             "minutes: real {:.2}, procedural {:.2}, mixed {:.2} (procedural share {:.0} %)",
-            self.minutes_real, self.minutes_procedural, self.minutes_mixed, self.procedural_share * 100.0
+            self.minutes_real,
+            self.minutes_procedural,
+            self.minutes_mixed,
+            self.procedural_share * 100.0
         )?;
         writeln!(f, "train: {} takes, {} clips, {} samples", self.train.takes, self.train.clips, self.train.samples)?;
         writeln!(f, "val:   {} takes, {} clips, {} samples", self.val.takes, self.val.clips, self.val.samples)?;
@@ -130,7 +141,11 @@ impl std::fmt::Display for Stats {
         writeln!(
             f,
             "foot contact: L ankle {:.0} %, L foot {:.0} %, R ankle {:.0} %, R foot {:.0} %, any {:.0} %",
-            c[0], c[1], c[2], c[3], self.any_contact_ratio * 100.0
+            c[0],
+            c[1],
+            c[2],
+            c[3],
+            self.any_contact_ratio * 100.0
         )?;
         writeln!(f, "{:<15} {:>17} {:>17} {:>17} {:>6}", "joint (deg)", "x min..max", "y min..max", "z min..max", "max")?;
         for j in &self.joints {

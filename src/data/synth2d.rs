@@ -21,11 +21,7 @@ pub fn random_camera(rng: &mut impl Rng, target: Vec3) -> PinholeCamera {
     let el = rng.random_range(-5.0f32..25.0).to_radians();
     let fov = rng.random_range(40.0f32..70.0).to_radians();
     let f = IMAGE_W * 0.5 / (fov * 0.5).tan();
-    let t = [
-        target[0] + rng.random_range(-0.2..0.2),
-        target[1] + rng.random_range(-0.2..0.2),
-        target[2] + rng.random_range(-0.2..0.2),
-    ];
+    let t = [target[0] + rng.random_range(-0.2..0.2), target[1] + rng.random_range(-0.2..0.2), target[2] + rng.random_range(-0.2..0.2)];
     let eye = [t[0] + dist * el.cos() * az.sin(), t[1] + dist * el.sin(), t[2] + dist * el.cos() * az.cos()];
     PinholeCamera::look_at(f, f, IMAGE_W * 0.5, IMAGE_H * 0.5, eye, t, [0.0, 1.0, 0.0])
 }
@@ -61,12 +57,7 @@ const COCO_PAIRS: [(usize, usize); 8] = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)
 
 /// Project COCO-17 points and add noise: `(u, v, score)` per keypoint in pixels. Points
 /// behind the camera come out dropped (`0, 0, 0`).
-pub fn keypoints_2d(
-    cam: &PinholeCamera,
-    coco: &[Vec3; NUM_COCO],
-    noise: &NoiseModel,
-    rng: &mut impl Rng,
-) -> [[f32; 3]; NUM_COCO] {
+pub fn keypoints_2d(cam: &PinholeCamera, coco: &[Vec3; NUM_COCO], noise: &NoiseModel, rng: &mut impl Rng) -> [[f32; 3]; NUM_COCO] {
     let proj = coco.map(|p| cam.project(p));
     let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
     for p in proj.iter().flatten() {

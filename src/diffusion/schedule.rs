@@ -19,11 +19,15 @@ pub struct NoiseSchedule {
 impl NoiseSchedule {
     /// β linear from `beta_start` to `beta_end` over `steps` steps.
     pub fn linear(steps: usize, beta_start: f64, beta_end: f64, dev: &Device) -> Result<Self> {
-        let betas: Vec<f64> = (0..steps)
-            .map(|i| beta_start + (beta_end - beta_start) * i as f64 / (steps.max(2) - 1) as f64)
-            .collect();
+        let betas: Vec<f64> = (0..steps).map(|i| beta_start + (beta_end - beta_start) * i as f64 / (steps.max(2) - 1) as f64).collect();
         let alphas: Vec<f64> = betas.iter().map(|b| 1.0 - b).collect();
-        let alpha_bar: Vec<f64> = alphas.iter().scan(1.0, |acc, a| { *acc *= a; Some(*acc) }).collect();
+        let alpha_bar: Vec<f64> = alphas
+            .iter()
+            .scan(1.0, |acc, a| {
+                *acc *= a;
+                Some(*acc)
+            })
+            .collect();
         let sq: Vec<f32> = alpha_bar.iter().map(|a| a.sqrt() as f32).collect();
         let sq1: Vec<f32> = alpha_bar.iter().map(|a| (1.0 - a).sqrt() as f32).collect();
         Ok(Self {
@@ -80,7 +84,11 @@ impl NoiseSchedule {
 pub enum PSchedule {
     Constant(f64),
     /// Linear from `from` to `to` over `steps` training steps, then held at `to`.
-    Linear { from: f64, to: f64, steps: usize },
+    Linear {
+        from: f64,
+        to: f64,
+        steps: usize,
+    },
 }
 
 impl PSchedule {

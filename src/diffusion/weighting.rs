@@ -38,9 +38,7 @@ impl Weighting {
             Weighting::Constant => 1.0,
             Weighting::Snr => snr,
             Weighting::MinSnr { gamma } => snr.min(gamma),
-            Weighting::SqrtDecayAveraging { gamma } => {
-                0.5 * (snr.min(gamma) + (1.0 - t as f64 / sched.num_steps() as f64).sqrt())
-            }
+            Weighting::SqrtDecayAveraging { gamma } => 0.5 * (snr.min(gamma) + (1.0 - t as f64 / sched.num_steps() as f64).sqrt()),
         }
     }
 }

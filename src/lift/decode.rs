@@ -40,11 +40,7 @@ pub fn decode(f: &[f32]) -> Pose {
             QUAT_IDENTITY
         }
     });
-    Pose {
-        root: std::array::from_fn(|k| fin(f[ROOT + k])),
-        rotations,
-        contacts: std::array::from_fn(|k| fin(f[CONTACTS + k])),
-    }
+    Pose { root: std::array::from_fn(|k| fin(f[ROOT + k])), rotations, contacts: std::array::from_fn(|k| fin(f[CONTACTS + k])) }
 }
 
 /// Encodes a pose back into a feature vector.

@@ -48,7 +48,18 @@ pub struct EvalOptions {
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        Self { checkpoint: DEFAULT_CHECKPOINT.into(), data: "data/train".into(), gt: None, steps: 8, guidance: 0.0, max_windows: 64, batch: 8, seed: 0, progress: false, engine: Engine::default() }
+        Self {
+            checkpoint: DEFAULT_CHECKPOINT.into(),
+            data: "data/train".into(),
+            gt: None,
+            steps: 8,
+            guidance: 0.0,
+            max_windows: 64,
+            batch: 8,
+            seed: 0,
+            progress: false,
+            engine: Engine::default(),
+        }
     }
 }
 
@@ -179,7 +190,8 @@ pub fn eval_with(opts: &EvalOptions, streaming: Option<&Streaming>) -> Result<Ev
 /// A held-out clip's 2D conditions (`S × 17 × 3` values, already normalised) as a track at
 /// `fps`; a frame with no confident joint counts as unseen.
 fn clip_track(pose: &[f32], fps: f64) -> Track2d {
-    let keypoints: Vec<Frame2d> = pose.chunks_exact(17 * 3).map(|f| std::array::from_fn(|j| [f[3 * j], f[3 * j + 1], f[3 * j + 2]])).collect();
+    let keypoints: Vec<Frame2d> =
+        pose.chunks_exact(17 * 3).map(|f| std::array::from_fn(|j| [f[3 * j], f[3 * j + 1], f[3 * j + 2]])).collect();
     let n = keypoints.len();
     Track2d {
         header: Header::new(fps, 0, 0, "val"),
@@ -230,7 +242,10 @@ fn eval_val(lifter: &Lifter, opts: &EvalOptions, streaming: Option<&Streaming>) 
                     .collect::<Result<_, EvalError>>()?,
                 None => {
                     let pz = lifter.sample_model_space(&clips, opts.steps, opts.guidance, None, &mut rng)?;
-                    pz.to_vec3::<f32>()?.iter().map(|p| joints_of(&p.iter().map(|z| lifter.norm.denormalize(z)).collect::<Vec<_>>())).collect()
+                    pz.to_vec3::<f32>()?
+                        .iter()
+                        .map(|p| joints_of(&p.iter().map(|z| lifter.norm.denormalize(z)).collect::<Vec<_>>()))
+                        .collect()
                 }
             };
             for (p, g) in pred.iter().zip(&gt) {
@@ -253,13 +268,28 @@ fn place_all(poses: &[Pose]) -> Vec<Joints> {
     poses.iter().map(|p| pl.to_canonical(p).joints()).collect()
 }
 
-fn eval_file(lifter: &Lifter, gt_path: &Path, kp: &Path, opts: &EvalOptions, streaming: Option<&Streaming>) -> Result<(usize, Metrics), EvalError> {
+fn eval_file(
+    lifter: &Lifter,
+    gt_path: &Path,
+    kp: &Path,
+    opts: &EvalOptions,
+    streaming: Option<&Streaming>,
+) -> Result<(usize, Metrics), EvalError> {
     let (_, gt) = read_motion(gt_path)?;
     let track = read_track(kp)?;
     let lifted: Vec<(Pose, bool)> = match streaming {
         Some(st) => (st.lift)(lifter, &track)?,
         None => {
-            let lo = LiftOptions { checkpoint: opts.checkpoint.clone(), steps: opts.steps, guidance: opts.guidance, seed: opts.seed, progress: opts.progress, engine: opts.engine, hop: (lifter.frames() * 2 / 3).max(1), ..Default::default() };
+            let lo = LiftOptions {
+                checkpoint: opts.checkpoint.clone(),
+                steps: opts.steps,
+                guidance: opts.guidance,
+                seed: opts.seed,
+                progress: opts.progress,
+                engine: opts.engine,
+                hop: (lifter.frames() * 2 / 3).max(1),
+                ..Default::default()
+            };
             let frames = lifter.lift_track(&track, &lo)?.frames;
             frames.iter().map(|f| (Pose { root: f.root, rotations: f.rotations, contacts: [0.0; 4] }, f.inferred)).collect()
         }
@@ -273,7 +303,11 @@ fn eval_file(lifter: &Lifter, gt_path: &Path, kp: &Path, opts: &EvalOptions, str
         }
     }
     if pp.is_empty() {
-        return Err(EvalError::Mismatch(format!("{} and {} share no frame numbers (with the performer seen)", gt_path.display(), kp.display())));
+        return Err(EvalError::Mismatch(format!(
+            "{} and {} share no frame numbers (with the performer seen)",
+            gt_path.display(),
+            kp.display()
+        )));
     }
     Ok((pp.len(), metrics(&place_all(&pp), &place_all(&gp))))
 }

@@ -79,7 +79,16 @@ pub struct LiftOptions {
 
 impl Default for LiftOptions {
     fn default() -> Self {
-        Self { checkpoint: DEFAULT_CHECKPOINT.into(), steps: 8, guidance: 0.0, hop: 100, seed: 0, contact_threshold: 0.5, progress: false, engine: Engine::default() }
+        Self {
+            checkpoint: DEFAULT_CHECKPOINT.into(),
+            steps: 8,
+            guidance: 0.0,
+            hop: 100,
+            seed: 0,
+            contact_threshold: 0.5,
+            progress: false,
+            engine: Engine::default(),
+        }
     }
 }
 
@@ -163,7 +172,10 @@ impl Lifter {
     pub fn new(ck: Checkpoint, path: &Path) -> Result<Self, LiftError> {
         let c = &ck.config;
         if c.motion_dim != crate::data::features::FEATURE_DIM || c.pose_joints != 17 {
-            return Err(LiftError::Incompatible { path: path.into(), msg: format!("motion_dim {} / pose_joints {} (need 151 / 17)", c.motion_dim, c.pose_joints) });
+            return Err(LiftError::Incompatible {
+                path: path.into(),
+                msg: format!("motion_dim {} / pose_joints {} (need 151 / 17)", c.motion_dim, c.pose_joints),
+            });
         }
         if ck.stats.is_none() {
             tracing::warn!("checkpoint {} has no motion stats; using identity normalisation", path.display());
@@ -184,7 +196,11 @@ impl Lifter {
     }
 
     pub fn engine(&self) -> Engine {
-        if self.onnx.is_some() { Engine::OnnxRuntime } else { Engine::Candle }
+        if self.onnx.is_some() {
+            Engine::OnnxRuntime
+        } else {
+            Engine::Candle
+        }
     }
 
     pub fn frames(&self) -> usize {
@@ -193,14 +209,29 @@ impl Lifter {
 
     /// Samples a batch of windows: `pose` [B, S, 17, 3] (normalised keypoints), optional
     /// in-filling in model space. Returns model-space x̂0 [B, S, 151].
-    pub fn sample_model_space(&self, pose: &Tensor, steps: usize, guidance: f64, infill: Option<Infill>, rng: &mut StdRng) -> candle_core::Result<Tensor> {
+    pub fn sample_model_space(
+        &self,
+        pose: &Tensor,
+        steps: usize,
+        guidance: f64,
+        infill: Option<Infill>,
+        rng: &mut StdRng,
+    ) -> candle_core::Result<Tensor> {
         let (b, s) = (pose.dim(0)?, pose.dim(1)?);
         let x_t = randn(rng, (b, s, self.config.motion_dim), &self.dev)?;
         self.sample_from(pose, x_t, steps, guidance, infill, rng)
     }
 
     /// The reverse process from the noise `x_t` [B, S, 151] (see [`Self::sample_model_space`]).
-    fn sample_from(&self, pose: &Tensor, x_t: Tensor, steps: usize, guidance: f64, infill: Option<Infill>, rng: &mut StdRng) -> candle_core::Result<Tensor> {
+    fn sample_from(
+        &self,
+        pose: &Tensor,
+        x_t: Tensor,
+        steps: usize,
+        guidance: f64,
+        infill: Option<Infill>,
+        rng: &mut StdRng,
+    ) -> candle_core::Result<Tensor> {
         let m: ModelX0 = if guidance != 0.0 { ModelX0::guided(&self.model, pose)? } else { ModelX0::new(&self.model, pose)? };
         let m = match &self.onnx {
             Some(o) => m.on_onnx(o),
@@ -217,7 +248,15 @@ impl Lifter {
     /// window's per-frame noise (x_T of every frame, and the fixed noise of q(x_known, t) for the
     /// known ones), so overlapping windows start the frames they share alike. Shared by the
     /// offline lifter and the live pipeline.
-    pub fn sample_window(&self, kp: &[Frame2d], known: &[Vec<f32>], place: Placement, steps: usize, guidance: f64, noise: FrameNoise) -> Result<Vec<Vec<f32>>, LiftError> {
+    pub fn sample_window(
+        &self,
+        kp: &[Frame2d],
+        known: &[Vec<f32>],
+        place: Placement,
+        steps: usize,
+        guidance: f64,
+        noise: FrameNoise,
+    ) -> Result<Vec<Vec<f32>>, LiftError> {
         let (s, d) = (self.frames(), self.config.motion_dim);
         if kp.len() != s || known.len() > s {
             return Err(LiftError::BadOptions(format!("window of {} frames with {} known; the model takes {s}", kp.len(), known.len())));
@@ -271,7 +310,14 @@ impl Lifter {
             let kp = padded(&track.keypoints, start, s);
             let known_n = world.len().saturating_sub(start).min(s);
             let place = if known_n > 0 { Placement::canonical_for(&decode(&world[start])) } else { Placement::IDENTITY };
-            let z = self.sample_window(&kp, &world[start..start + known_n], place, opts.steps, opts.guidance, FrameNoise { seed: opts.seed, first: start as u64 })?;
+            let z = self.sample_window(
+                &kp,
+                &world[start..start + known_n],
+                place,
+                opts.steps,
+                opts.guidance,
+                FrameNoise { seed: opts.seed, first: start as u64 },
+            )?;
             let inside = s.min(n - start);
             let feats: Vec<Vec<f32>> = z[..inside].to_vec();
             for (j, f) in feats.iter().enumerate().skip(known_n) {
@@ -330,7 +376,8 @@ pub fn write_output(out: &Path, frames: &[MotionFrame], fps: f64) -> Result<(), 
 
 /// Lifts the keypoint file `input` to `out` (`.jsonl` mocapd.motion/1 or `.bvh`).
 pub fn lift(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftReport, LiftError> {
-    let ext_ok = matches!(out.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref(), Some("jsonl" | "json" | "bvh"));
+    let ext_ok =
+        matches!(out.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref(), Some("jsonl" | "json" | "bvh"));
     if !ext_ok {
         return Err(LiftError::OutputKind { path: out.into() });
     }

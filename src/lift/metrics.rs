@@ -28,7 +28,11 @@ fn rel(j: &Joints) -> Joints {
 
 fn mean(v: impl Iterator<Item = f32>) -> f32 {
     let (s, n) = v.fold((0.0f64, 0usize), |(s, n), x| (s + x as f64, n + 1));
-    if n == 0 { 0.0 } else { (s / n as f64) as f32 }
+    if n == 0 {
+        0.0
+    } else {
+        (s / n as f64) as f32
+    }
 }
 
 /// Pelvis-aligned MPJPE, mm.

@@ -107,7 +107,13 @@ fn motion_file_roundtrip_and_validation() {
 }
 
 fn line_of(n: usize, v: Vec3) -> Vec<Joints> {
-    (0..n).map(|t| std::array::from_fn(|j| [j as f32 * 0.1 + v[0] * t as f32, (j % 5) as f32 * 0.2 + v[1] * t as f32, v[2] * t as f32 - j as f32 * 0.03])).collect()
+    (0..n)
+        .map(|t| {
+            std::array::from_fn(|j| {
+                [j as f32 * 0.1 + v[0] * t as f32, (j % 5) as f32 * 0.2 + v[1] * t as f32, v[2] * t as f32 - j as f32 * 0.03]
+            })
+        })
+        .collect()
 }
 
 #[test]
@@ -118,7 +124,15 @@ fn metrics_closed_forms() {
     assert!(pa_mpjpe(&gt, &gt) < 1e-3);
     // rotated, scaled, translated copy: PA ≈ 0, MPJPE > 0
     let q = axis_angle_to_quat([0.3, 1.1, -0.4]);
-    let moved: Vec<Joints> = gt.iter().map(|f| f.map(|p| { let r = quat_rotate(q, p); [1.3 * r[0] + 0.5, 1.3 * r[1] - 2.0, 1.3 * r[2] + 7.0] })).collect();
+    let moved: Vec<Joints> = gt
+        .iter()
+        .map(|f| {
+            f.map(|p| {
+                let r = quat_rotate(q, p);
+                [1.3 * r[0] + 0.5, 1.3 * r[1] - 2.0, 1.3 * r[2] + 7.0]
+            })
+        })
+        .collect();
     assert!(mpjpe(&moved, &gt) > 50.0);
     let pa = pa_mpjpe(&moved, &gt);
     assert!(pa < 0.05, "PA-MPJPE {pa}");

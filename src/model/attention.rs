@@ -88,7 +88,11 @@ impl candle_core::CustomOp1 for FastSoftmax {
         "mocapd-fast-softmax"
     }
 
-    fn cpu_fwd(&self, storage: &candle_core::CpuStorage, layout: &candle_core::Layout) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
+    fn cpu_fwd(
+        &self,
+        storage: &candle_core::CpuStorage,
+        layout: &candle_core::Layout,
+    ) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
         let candle_core::CpuStorage::F32(src) = storage else { candle_core::bail!("FastSoftmax: f32 only") };
         let Some((o1, o2)) = layout.contiguous_offsets() else { candle_core::bail!("FastSoftmax: input must be contiguous") };
         let src = &src[o1..o2];
@@ -203,12 +207,7 @@ pub struct CrossAttention {
 impl CrossAttention {
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         let d = cfg.d_model;
-        Ok(Self {
-            q: linear(d, d, vb.pp("q"))?,
-            kv: linear(d, 2 * d, vb.pp("kv"))?,
-            out: linear(d, d, vb.pp("out"))?,
-            heads: cfg.n_heads,
-        })
+        Ok(Self { q: linear(d, d, vb.pp("q"))?, kv: linear(d, 2 * d, vb.pp("kv"))?, out: linear(d, d, vb.pp("out"))?, heads: cfg.n_heads })
     }
 
     /// Projects pose tokens [B, Sp, d] to this layer's keys and values (once per window).

@@ -87,9 +87,7 @@ impl Block {
             let i = i.min(self.pairs - 1);
             Ok((f.get(2 * i)?.affine(1.0, 1.0)?, f.get(2 * i + 1)?))
         };
-        let modulate = |x: &Tensor, y: Tensor, (g, bt): &(Tensor, Tensor)| -> Result<Tensor> {
-            x + y.broadcast_mul(g)?.broadcast_add(bt)?
-        };
+        let modulate = |x: &Tensor, y: Tensor, (g, bt): &(Tensor, Tensor)| -> Result<Tensor> { x + y.broadcast_mul(g)?.broadcast_add(bt)? };
         debug_assert_eq!(d, self.d);
         let f0 = film(0)?;
         let x = modulate(x, self.self_attn.forward(&self.ln1.forward(x)?)?, &f0)?;

@@ -100,16 +100,14 @@ pub fn load_checkpoint(path: &Path, dev: &Device) -> Result<Checkpoint, Checkpoi
         return Err(CheckpointError::Version { path: p(), found: format.clone() });
     }
     let cfg_json = md.get("config").ok_or(CheckpointError::MissingMeta { path: p(), key: "config" })?;
-    let config: ModelConfig =
-        serde_json::from_str(cfg_json).map_err(|e| CheckpointError::Config { path: p(), msg: e.to_string() })?;
+    let config: ModelConfig = serde_json::from_str(cfg_json).map_err(|e| CheckpointError::Config { path: p(), msg: e.to_string() })?;
     config.validate().map_err(|msg| CheckpointError::Config { path: p(), msg })?;
     let tensor_err = |source| CheckpointError::Tensor { path: p(), source };
     let mut tensors = candle_core::safetensors::load_buffer(&buf, dev).map_err(tensor_err)?;
     let stats = match (tensors.remove("stats.mean"), tensors.remove("stats.std")) {
-        (Some(m), Some(s)) => Some(MotionStats {
-            mean: m.to_vec1::<f32>().map_err(tensor_err)?,
-            std: s.to_vec1::<f32>().map_err(tensor_err)?,
-        }),
+        (Some(m), Some(s)) => {
+            Some(MotionStats { mean: m.to_vec1::<f32>().map_err(tensor_err)?, std: s.to_vec1::<f32>().map_err(tensor_err)? })
+        }
         _ => None,
     };
     let model = Denoiser::new(&config, VarBuilder::from_tensors(tensors, DType::F32, dev)).map_err(tensor_err)?;
@@ -134,8 +132,7 @@ mod tests {
         assert_eq!(ck.config, cfg);
         assert_eq!(ck.stats.as_ref(), Some(&stats));
         // bit-identical to a plain-tensor model built from the same VarMap
-        let plain: HashMap<String, Tensor> =
-            vm.data().lock().unwrap().iter().map(|(k, v)| (k.clone(), v.as_tensor().detach())).collect();
+        let plain: HashMap<String, Tensor> = vm.data().lock().unwrap().iter().map(|(k, v)| (k.clone(), v.as_tensor().detach())).collect();
         let m2 = Denoiser::new(&cfg, VarBuilder::from_tensors(plain, DType::F32, &dev))?;
         let pose = Tensor::rand(0f32, 1., (1, 16, 17, 3), &dev)?;
         let x = Tensor::randn(0f32, 1., (1, 16, 151), &dev)?;

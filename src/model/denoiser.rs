@@ -98,11 +98,7 @@ impl Denoiser {
 
     /// Encodes a pose window [B, S, 17, 3]; `drop` = true gives the null condition ∅.
     pub fn encode(&self, pose: &Tensor, drop: bool) -> Result<PoseCondition> {
-        let enc = if drop {
-            self.encoder.null(pose.dim(0)?, pose.dim(1)?)?
-        } else {
-            self.encoder.encode(pose)?
-        };
+        let enc = if drop { self.encoder.null(pose.dim(0)?, pose.dim(1)?)? } else { self.encoder.encode(pose)? };
         self.condition(enc)
     }
 

@@ -64,8 +64,7 @@ impl PoseEncoder {
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         let d = cfg.d_model;
         let init = candle_nn::Init::Randn { mean: 0.0, stdev: 0.02 };
-        let layers =
-            (0..cfg.encoder_layers).map(|i| EncoderLayer::new(cfg, vb.pp(format!("layers.{i}")))).collect::<Result<_>>()?;
+        let layers = (0..cfg.encoder_layers).map(|i| EncoderLayer::new(cfg, vb.pp(format!("layers.{i}")))).collect::<Result<_>>()?;
         Ok(Self {
             input: linear(cfg.pose_joints * 3, d, vb.pp("input"))?,
             pos: vb.get_with_hints((cfg.frames, d), "pos", init)?,
@@ -124,10 +123,7 @@ impl PoseEncoder {
         let blend = |a: &Tensor, n: &Tensor, shape: &[usize]| -> Result<Tensor> {
             a.broadcast_mul(&keep.reshape(shape)?)? + n.broadcast_mul(&m.reshape(shape)?)?
         };
-        Ok(PoseEncoding {
-            tokens: blend(&enc.tokens, &null.tokens, &[b, 1, 1])?,
-            pooled: blend(&enc.pooled, &null.pooled, &[b, 1])?,
-        })
+        Ok(PoseEncoding { tokens: blend(&enc.tokens, &null.tokens, &[b, 1, 1])?, pooled: blend(&enc.pooled, &null.pooled, &[b, 1])? })
     }
 }
 

@@ -77,8 +77,12 @@ fn guided_batch_matches_separate_passes() -> Result<()> {
     let t_full = t.reshape((2, 1))?.broadcast_as((2, 16))?.contiguous()?;
     let yf = m.forward(&x, &t_full, &m.encode(&pose, false)?)?;
     assert!(max_diff(&yf, &yc)? < 1e-5);
-    assert!(max_diff(&m.forward(&x, &Tensor::new(5f32, &dev)?, &m.encode(&pose, false)?)?,
-        &m.forward(&x, &Tensor::full(5u32, (2, 16), &dev)?, &m.encode(&pose, false)?)?)? < 1e-5);
+    assert!(
+        max_diff(
+            &m.forward(&x, &Tensor::new(5f32, &dev)?, &m.encode(&pose, false)?)?,
+            &m.forward(&x, &Tensor::full(5u32, (2, 16), &dev)?, &m.encode(&pose, false)?)?
+        )? < 1e-5
+    );
     Ok(())
 }
 

@@ -35,8 +35,7 @@ impl TimestepEmbedding {
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         let d = cfg.d_model;
         let half = d / 2;
-        let f: Vec<f32> =
-            (0..half).map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32).collect();
+        let f: Vec<f32> = (0..half).map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32).collect();
         let freqs = Tensor::from_vec(f, half, vb.device())?;
         Ok(Self { freqs, fc1: linear(d, d, vb.pp("fc1"))?, fc2: linear(d, d, vb.pp("fc2"))? })
     }

@@ -34,16 +34,46 @@ pub fn write(path: &Path, latency_ms: &[f64], caption: &str) -> opencv::Result<(
     while (ms as f64) <= max + bin {
         let x = x_of(ms as f64);
         imgproc::line(&mut img, Point::new(x, h - bottom), Point::new(x, h - bottom + 5), black, 1, LINE_AA, 0)?;
-        imgproc::put_text(&mut img, &format!("{ms}"), Point::new(x - 8, h - bottom + 22), FONT_HERSHEY_SIMPLEX, 0.45, black, 1, LINE_AA, false)?;
+        imgproc::put_text(
+            &mut img,
+            &format!("{ms}"),
+            Point::new(x - 8, h - bottom + 22),
+            FONT_HERSHEY_SIMPLEX,
+            0.45,
+            black,
+            1,
+            LINE_AA,
+            false,
+        )?;
         ms += step;
     }
-    imgproc::put_text(&mut img, "latency, ms (capture -> datagram sent)", Point::new(left, h - 12), FONT_HERSHEY_SIMPLEX, 0.5, black, 1, LINE_AA, false)?;
+    imgproc::put_text(
+        &mut img,
+        "latency, ms (capture -> datagram sent)",
+        Point::new(left, h - 12),
+        FONT_HERSHEY_SIMPLEX,
+        0.5,
+        black,
+        1,
+        LINE_AA,
+        false,
+    )?;
     for (q, colour) in [(0.5, Scalar::new(0.0, 160.0, 0.0, 0.0)), (0.95, Scalar::new(0.0, 0.0, 220.0, 0.0))] {
         let v = super::stats::quantile(latency_ms, q);
         if v.is_finite() {
             let x = x_of(v);
             imgproc::line(&mut img, Point::new(x, top), Point::new(x, h - bottom), colour, 2, LINE_AA, 0)?;
-            imgproc::put_text(&mut img, &format!("p{} {v:.0}", (q * 100.0) as u32), Point::new(x + 4, top + if q < 0.9 { 14 } else { 32 }), FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, LINE_AA, false)?;
+            imgproc::put_text(
+                &mut img,
+                &format!("p{} {v:.0}", (q * 100.0) as u32),
+                Point::new(x + 4, top + if q < 0.9 { 14 } else { 32 }),
+                FONT_HERSHEY_SIMPLEX,
+                0.5,
+                colour,
+                1,
+                LINE_AA,
+                false,
+            )?;
         }
     }
     imgproc::put_text(&mut img, caption, Point::new(left, 28), FONT_HERSHEY_SIMPLEX, 0.55, black, 1, LINE_AA, false)?;

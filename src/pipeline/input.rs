@@ -137,7 +137,15 @@ fn replay_keypoints(header: crate::pose::record::Header, frames: Vec<PoseFrame>,
         }
         let now = Instant::now();
         queue.stats.people.store(people as u64, Relaxed);
-        let p = Pose2d { seq: track.frame[i], t: track.t[i], captured: now, posed: now, keypoints: track.keypoints[i], seen: track.seen[i], people };
+        let p = Pose2d {
+            seq: track.frame[i],
+            t: track.t[i],
+            captured: now,
+            posed: now,
+            keypoints: track.keypoints[i],
+            seen: track.seen[i],
+            people,
+        };
         if !queue.send(p) {
             return;
         }

@@ -92,7 +92,8 @@ impl Presence {
         }
         if self.idle.is_none() {
             self.back = None;
-            let held = last_sent.copied().unwrap_or(Pose { root: [0.0, 0.92, 0.0], rotations: [QUAT_IDENTITY; NUM_JOINTS], contacts: [1.0; 4] });
+            let held =
+                last_sent.copied().unwrap_or(Pose { root: [0.0, 0.92, 0.0], rotations: [QUAT_IDENTITY; NUM_JOINTS], contacts: [1.0; 4] });
             self.idle = Some((t, held));
         }
         let t0 = self.idle.as_ref().map_or(t, |(t0, _)| *t0);

@@ -128,7 +128,12 @@ pub struct StatusLine {
 
 impl StatusLine {
     pub fn new(stats: &Stats) -> Self {
-        Self { last: Instant::now(), frames_in: stats.frames_in.load(Relaxed), frames_out: stats.frames_out.load(Relaxed), samples: stats.samples_len() }
+        Self {
+            last: Instant::now(),
+            frames_in: stats.frames_in.load(Relaxed),
+            frames_out: stats.frames_out.load(Relaxed),
+            samples: stats.samples_len(),
+        }
     }
 
     /// The line for the interval since the last call.

@@ -95,7 +95,11 @@ fn fixed_hop_and_lookahead_still_send_everything() {
 
 #[test]
 fn long_absence_holds_then_idles_then_returns_with_a_continuous_root() {
-    let s = PipelineSettings { absent_timeout: Duration::from_millis(500), idle_ease: Duration::from_millis(300), ..PipelineSettings::default() };
+    let s = PipelineSettings {
+        absent_timeout: Duration::from_millis(500),
+        idle_ease: Duration::from_millis(300),
+        ..PipelineSettings::default()
+    };
     let out = run(&s, 150, 40..110);
     check_stream(&out, 150);
     // Idle: from 0.5 s after the performer left, the root stays where it was held.

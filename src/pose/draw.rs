@@ -76,7 +76,17 @@ impl ContactSheet {
         imgproc::resize(image, &mut thumb, Size::new(self.thumb_width, h.max(1)), 0.0, 0.0, imgproc::INTER_AREA)?;
         let label = format!("frame {seq}  t={t:.2}s");
         imgproc::rectangle(&mut thumb, Rect::new(0, 0, 200, 32), Scalar::all(0.0), -1, imgproc::LINE_8, 0)?;
-        imgproc::put_text(&mut thumb, &label, Point::new(8, 22), imgproc::FONT_HERSHEY_SIMPLEX, 0.6, Scalar::all(255.0), 2, imgproc::LINE_AA, false)?;
+        imgproc::put_text(
+            &mut thumb,
+            &label,
+            Point::new(8, 22),
+            imgproc::FONT_HERSHEY_SIMPLEX,
+            0.6,
+            Scalar::all(255.0),
+            2,
+            imgproc::LINE_AA,
+            false,
+        )?;
         self.thumbs.push((seq, thumb));
         Ok(())
     }

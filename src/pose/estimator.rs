@@ -53,7 +53,12 @@ impl PoseEstimator {
             _ => Model::Single(SinglePose::new(session)?),
         };
         tracing::info!(model = %settings.model_kind, path = %path.display(), threads = settings.threads, "pose model ready");
-        Ok(PoseEstimator { model, tracker: Tracker::new(settings.policy, settings.track_timeout_s), settings: settings.clone(), last_crop: None })
+        Ok(PoseEstimator {
+            model,
+            tracker: Tracker::new(settings.policy, settings.track_timeout_s),
+            settings: settings.clone(),
+            last_crop: None,
+        })
     }
 
     pub fn settings(&self) -> &PoseSettings {

@@ -24,10 +24,8 @@ pub struct SinglePose {
 impl SinglePose {
     /// `session` must be a lightning or thunder model (checked by `ModelSession::load`).
     pub fn new(session: ModelSession) -> Result<Self, PoseError> {
-        let size = session
-            .kind()
-            .input_size()
-            .ok_or_else(|| PoseError::Settings(format!("{} is not a single-person model", session.kind())))?;
+        let size =
+            session.kind().input_size().ok_or_else(|| PoseError::Settings(format!("{} is not a single-person model", session.kind())))?;
         Ok(SinglePose { session, size, input: Vec::new(), output: Vec::new(), scratch: Mat::default(), times: StageTimes::default() })
     }
 

@@ -161,7 +161,10 @@ impl ModelSession {
             return Err(mismatch(format!("input {}", fmt_shape(&in_shape)), fmt_shape(&exp_in)));
         }
         if out_ty != TensorElementType::Float32 || !dims_match(&out_shape, &exp_out) {
-            return Err(mismatch(format!("output {:?} {}", out_ty, fmt_shape(&out_shape)), format!("float32 output {}", fmt_shape(&exp_out))));
+            return Err(mismatch(
+                format!("output {:?} {}", out_ty, fmt_shape(&out_shape)),
+                format!("float32 output {}", fmt_shape(&exp_out)),
+            ));
         }
         Ok(ModelSession {
             kind,
@@ -184,10 +187,7 @@ impl ModelSession {
     pub fn run(&mut self, input: &[i32], h: u32, w: u32, out: &mut Vec<f32>) -> Result<(), PoseError> {
         let shape = [1usize, h as usize, w as usize, 3];
         let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| PoseError::inference("infer", e))?;
-        let outputs = self
-            .session
-            .run(ort::inputs![self.input_name.as_str() => tensor])
-            .map_err(|e| PoseError::inference("infer", e))?;
+        let outputs = self.session.run(ort::inputs![self.input_name.as_str() => tensor]).map_err(|e| PoseError::inference("infer", e))?;
         let value = outputs
             .get(self.output_name.as_str())
             .ok_or_else(|| PoseError::inference("infer", format!("no output named '{}'", self.output_name)))?;

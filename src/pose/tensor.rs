@@ -67,7 +67,11 @@ pub fn render_region(
     out: &mut Vec<i32>,
 ) -> Result<InputTransform, PoseError> {
     if image.typ() != core::CV_8UC3 || image.empty() {
-        return Err(PoseError::BadFrame(format!("expected a non-empty 8-bit BGR image, got type {} size {:?}", image.typ(), image.size().ok())));
+        return Err(PoseError::BadFrame(format!(
+            "expected a non-empty 8-bit BGR image, got type {} size {:?}",
+            image.typ(),
+            image.size().ok()
+        )));
     }
     let (iw, ih) = (image.cols(), image.rows());
     let (sx, sy) = (out_w as f32 / rw, out_h as f32 / rh);

@@ -99,7 +99,11 @@ pub fn center(b: &[f32; 4]) -> [f32; 2] {
 pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     let inter = area(&[a[0].max(b[0]), a[1].max(b[1]), a[2].min(b[2]), a[3].min(b[3])]);
     let union = area(a) + area(b) - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
+    if union > 0.0 {
+        inter / union
+    } else {
+        0.0
+    }
 }
 
 /// Object keypoint similarity between `a` shifted by `shift` and `b`, over joints confident in both; 0 if none.
@@ -113,7 +117,11 @@ fn oks(a: &[Keypoint; NUM_KEYPOINTS], shift: [f32; 2], b: &[Keypoint; NUM_KEYPOI
             n += 1;
         }
     }
-    if n > 0 { sum / n as f32 } else { 0.0 }
+    if n > 0 {
+        sum / n as f32
+    } else {
+        0.0
+    }
 }
 
 impl Tracker {

@@ -56,8 +56,7 @@ pub trait Scheduler {
         if n == 1 {
             return vec![last];
         }
-        let mut v: Vec<usize> =
-            (0..n).map(|i| ((last as f64) * (n - 1 - i) as f64 / (n - 1) as f64).round() as usize).collect();
+        let mut v: Vec<usize> = (0..n).map(|i| ((last as f64) * (n - 1 - i) as f64 / (n - 1) as f64).round() as usize).collect();
         v.dedup();
         v
     }
@@ -127,13 +126,7 @@ pub struct SampleOptions<'a> {
 }
 
 /// Runs the reverse process from `x_init` (noise x_T, [B, S, D]); returns x̂0.
-pub fn sample<R: Rng>(
-    model: &dyn X0Model,
-    sched: &dyn Scheduler,
-    x_init: Tensor,
-    opts: &SampleOptions,
-    rng: &mut R,
-) -> Result<Tensor> {
+pub fn sample<R: Rng>(model: &dyn X0Model, sched: &dyn Scheduler, x_init: Tensor, opts: &SampleOptions, rng: &mut R) -> Result<Tensor> {
     let (b, s, _) = x_init.dims3()?;
     let ts = sched.timesteps(opts.steps);
     let mut x = x_init;

@@ -29,25 +29,13 @@ pub struct MotionFrame {
 impl MotionFrame {
     /// The T-pose at the origin.
     pub fn rest(frame: u64, t: f64) -> Self {
-        Self {
-            frame,
-            t,
-            captured: None,
-            root: [0.0; 3],
-            rotations: [QUAT_IDENTITY; NUM_JOINTS],
-            contacts: [0.0; 4],
-            inferred: false,
-        }
+        Self { frame, t, captured: None, root: [0.0; 3], rotations: [QUAT_IDENTITY; NUM_JOINTS], contacts: [0.0; 4], inferred: false }
     }
 
     /// Frame `i` of a clip (`t = i / fps`); `None` past the end.
     pub fn from_motion(motion: &Motion, i: usize) -> Option<Self> {
         let fps = if motion.fps > 0.0 { motion.fps as f64 } else { 30.0 };
-        Some(Self {
-            root: *motion.root.get(i)?,
-            rotations: *motion.rotations.get(i)?,
-            ..Self::rest(i as u64, i as f64 / fps)
-        })
+        Some(Self { root: *motion.root.get(i)?, rotations: *motion.rotations.get(i)?, ..Self::rest(i as u64, i as f64 / fps) })
     }
 
     /// A copy with every value finite: non-finite scalars become 0, a quaternion with a
@@ -89,9 +77,10 @@ impl MotionFrame {
     pub fn is_clean(&self, tol: f32) -> bool {
         self.t.is_finite()
             && self.root.iter().chain(self.contacts.iter()).all(|v| v.is_finite())
-            && self.rotations.iter().all(|q| {
-                q.iter().all(|v| v.is_finite()) && (q.iter().map(|v| v * v).sum::<f32>().sqrt() - 1.0).abs() <= tol
-            })
+            && self
+                .rotations
+                .iter()
+                .all(|q| q.iter().all(|v| v.is_finite()) && (q.iter().map(|v| v * v).sum::<f32>().sqrt() - 1.0).abs() <= tol)
     }
 }
 

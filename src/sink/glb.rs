@@ -40,11 +40,7 @@ pub fn encode(json: &Value, bin: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> Result<u32, String> {
-    bytes
-        .get(at..at + 4)
-        .and_then(|b| b.try_into().ok())
-        .map(u32::from_le_bytes)
-        .ok_or_else(|| format!("truncated at byte {at}"))
+    bytes.get(at..at + 4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes).ok_or_else(|| format!("truncated at byte {at}"))
 }
 
 /// A decoded GLB: the JSON document and the BIN chunk (empty when absent).

@@ -23,11 +23,7 @@ const WARN_EVERY: Duration = Duration::from_secs(5);
 /// Resolve `host:port`.
 pub fn resolve(target: &str) -> Result<SocketAddr, SinkError> {
     let addr_err = |reason: String| SinkError::Address { target: target.to_string(), reason };
-    target
-        .to_socket_addrs()
-        .map_err(|e| addr_err(e.to_string()))?
-        .next()
-        .ok_or_else(|| addr_err("no address".into()))
+    target.to_socket_addrs().map_err(|e| addr_err(e.to_string()))?.next().ok_or_else(|| addr_err("no address".into()))
 }
 
 /// Encode `messages` as OSC bundles (immediate timetag), in order, each at most

@@ -58,14 +58,10 @@ impl UnityMapper {
             .iter()
             .map(|b| {
                 let smpl = to_unity_pos(humanoid::rest_offset(b.smpl, cfg.upper_chest));
-                cfg.avatar
-                    .as_ref()
-                    .and_then(|a| avatar_offset(a, b.smpl, cfg.upper_chest))
-                    .unwrap_or(smpl)
+                cfg.avatar.as_ref().and_then(|a| avatar_offset(a, b.smpl, cfg.upper_chest)).unwrap_or(smpl)
             })
             .collect();
-        let avatar_height =
-            cfg.avatar_hips_height.or_else(|| cfg.avatar.as_ref().and_then(|a| a.position("Hips")).map(|p| p[1]));
+        let avatar_height = cfg.avatar_hips_height.or_else(|| cfg.avatar.as_ref().and_then(|a| a.position("Hips")).map(|p| p[1]));
         let hips_scale = match avatar_height {
             Some(h) if h.is_finite() && h > 0.0 => h / humanoid::smpl_hips_height(),
             _ => 1.0,

@@ -69,17 +69,11 @@ impl VmcSender {
     pub fn messages(&mut self, frame: &MotionFrame) -> Vec<OscMessage> {
         let f = OscType::Float;
         let mut out = Vec::with_capacity(self.mapper.bones().len() + 3);
-        out.push(msg(
-            "/VMC/Ext/Root/Pos",
-            vec!["root".to_string().into(), f(0.0), f(0.0), f(0.0), f(0.0), f(0.0), f(0.0), f(1.0)],
-        ));
+        out.push(msg("/VMC/Ext/Root/Pos", vec!["root".to_string().into(), f(0.0), f(0.0), f(0.0), f(0.0), f(0.0), f(0.0), f(1.0)]));
         for b in self.mapper.map(frame) {
             let [px, py, pz] = b.position;
             let [qx, qy, qz, qw] = b.rotation;
-            out.push(msg(
-                "/VMC/Ext/Bone/Pos",
-                vec![b.name.to_string().into(), f(px), f(py), f(pz), f(qx), f(qy), f(qz), f(qw)],
-            ));
+            out.push(msg("/VMC/Ext/Bone/Pos", vec![b.name.to_string().into(), f(px), f(py), f(pz), f(qx), f(qy), f(qz), f(qw)]));
         }
         let ok = if self.ok_with_tracking {
             let tracking = if frame.inferred { 0 } else { 1 };

@@ -99,9 +99,8 @@ impl VrmaRecorder {
             .bones
             .iter()
             .map(|b| {
-                let children: Vec<usize> = (0..self.bones.len())
-                    .filter(|&c| humanoid::parent(self.bones[c].smpl, self.upper_chest) == Some(b.smpl))
-                    .collect();
+                let children: Vec<usize> =
+                    (0..self.bones.len()).filter(|&c| humanoid::parent(self.bones[c].smpl, self.upper_chest) == Some(b.smpl)).collect();
                 let mut node = json!({"name": b.vrm, "translation": humanoid::rest_offset(b.smpl, self.upper_chest)});
                 if !children.is_empty() {
                     node["children"] = json!(children);

@@ -18,12 +18,7 @@ pub struct Posed {
 
 /// Generic FK. `parents[j] < j` for every non-root joint; `offsets[j]` is joint `j` relative to
 /// its parent in the parent's rest frame (ignored for roots, which sit at `root`).
-pub fn forward_kinematics(
-    parents: &[Option<usize>],
-    offsets: &[Vec3],
-    local: &[Quat],
-    root: Vec3,
-) -> Posed {
+pub fn forward_kinematics(parents: &[Option<usize>], offsets: &[Vec3], local: &[Quat], root: Vec3) -> Posed {
     let n = parents.len().min(offsets.len()).min(local.len());
     let mut global = Vec::with_capacity(n);
     let mut positions = Vec::with_capacity(n);
@@ -48,15 +43,9 @@ pub fn smpl_fk(local: &[Quat; NUM_JOINTS], root: Vec3) -> [Vec3; NUM_JOINTS] {
 }
 
 /// SMPL-24 FK returning global rotations too.
-pub fn smpl_fk_posed(
-    local: &[Quat; NUM_JOINTS],
-    root: Vec3,
-) -> ([Quat; NUM_JOINTS], [Vec3; NUM_JOINTS]) {
+pub fn smpl_fk_posed(local: &[Quat; NUM_JOINTS], root: Vec3) -> ([Quat; NUM_JOINTS], [Vec3; NUM_JOINTS]) {
     let posed = forward_kinematics(&smpl::parents(), &smpl::rest_offsets(), local, root);
-    (
-        std::array::from_fn(|j| posed.global[j]),
-        std::array::from_fn(|j| posed.positions[j]),
-    )
+    (std::array::from_fn(|j| posed.global[j]), std::array::from_fn(|j| posed.positions[j]))
 }
 
 /// Batched SMPL-24 FK: local rotation matrices `[B, F, 24, 3, 3]` and root translation

@@ -223,10 +223,6 @@ pub fn quat_to_zxy_degrees(q: Quat) -> [f32; 3] {
     let m = quat_to_mat(q);
     let sx = m[2][1].clamp(-1.0, 1.0);
     let x = sx.asin();
-    let (z, y) = if sx.abs() < 0.999_999 {
-        ((-m[0][1]).atan2(m[1][1]), (-m[2][0]).atan2(m[2][2]))
-    } else {
-        (m[1][0].atan2(m[0][0]), 0.0)
-    };
+    let (z, y) = if sx.abs() < 0.999_999 { ((-m[0][1]).atan2(m[1][1]), (-m[2][0]).atan2(m[2][2])) } else { (m[1][0].atan2(m[0][0]), 0.0) };
     [z.to_degrees(), x.to_degrees(), y.to_degrees()]
 }

@@ -53,10 +53,7 @@ pub fn axis_angle_to_mat(aa: &Tensor) -> Result<Tensor> {
     let zero = x.zeros_like()?;
     // K = [[0, -z, y], [z, 0, -x], [-y, x, 0]]
     let row = |a: &Tensor, b: &Tensor, c: &Tensor| Tensor::cat(&[a, b, c], D::Minus1);
-    let k = Tensor::stack(
-        &[row(&zero, &z.neg()?, &y)?, row(&z, &zero, &x.neg()?)?, row(&y.neg()?, &x, &zero)?],
-        D::Minus2,
-    )?;
+    let k = Tensor::stack(&[row(&zero, &z.neg()?, &y)?, row(&z, &zero, &x.neg()?)?, row(&y.neg()?, &x, &zero)?], D::Minus2)?;
     let s = angle.sin()?.unsqueeze(D::Minus1)?;
     let c = (1.0 - angle.cos()?)?.unsqueeze(D::Minus1)?;
     let k2 = k.matmul(&k)?;

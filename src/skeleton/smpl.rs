@@ -38,8 +38,7 @@ pub const JOINT_NAMES: [&str; NUM_JOINTS] = [
 ];
 
 /// Parent of each joint; `-1` for the root (pelvis). Every parent index is smaller than its child.
-pub const PARENTS: [i32; NUM_JOINTS] =
-    [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21];
+pub const PARENTS: [i32; NUM_JOINTS] = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21];
 
 /// Rest (T-pose) joint positions in metres.
 pub const REST_JOINTS: [Vec3; NUM_JOINTS] = [
@@ -70,8 +69,7 @@ pub const REST_JOINTS: [Vec3; NUM_JOINTS] = [
 ];
 
 /// Left/right joint pairs (for mirroring).
-pub const LEFT_RIGHT: [(usize, usize); 9] =
-    [(1, 2), (4, 5), (7, 8), (10, 11), (13, 14), (16, 17), (18, 19), (20, 21), (22, 23)];
+pub const LEFT_RIGHT: [(usize, usize); 9] = [(1, 2), (4, 5), (7, 8), (10, 11), (13, 14), (16, 17), (18, 19), (20, 21), (22, 23)];
 
 /// Parent of joint `j`, `None` for the root.
 pub fn parent(j: usize) -> Option<usize> {

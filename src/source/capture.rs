@@ -43,15 +43,8 @@ pub(crate) fn open_file(path: &Path) -> opencv::Result<Option<VideoCapture>> {
 
 /// Opens a network stream through FFmpeg with open and read timeouts.
 pub(crate) fn open_url(url: &str, timeout: Duration) -> opencv::Result<Option<VideoCapture>> {
-    let ms = i32::try_from(timeout.as_millis())
-        .unwrap_or(i32::MAX)
-        .max(1);
-    let params = Vector::<i32>::from_slice(&[
-        videoio::CAP_PROP_OPEN_TIMEOUT_MSEC,
-        ms,
-        videoio::CAP_PROP_READ_TIMEOUT_MSEC,
-        ms,
-    ]);
+    let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX).max(1);
+    let params = Vector::<i32>::from_slice(&[videoio::CAP_PROP_OPEN_TIMEOUT_MSEC, ms, videoio::CAP_PROP_READ_TIMEOUT_MSEC, ms]);
     let cap = VideoCapture::from_file_with_params(url, videoio::CAP_FFMPEG, &params)?;
     Ok(cap.is_opened()?.then_some(cap))
 }

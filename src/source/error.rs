@@ -22,23 +22,14 @@ pub enum SourceError {
     #[error("cannot open camera {0}: the device exists but gives no frames (busy in another program, or no permission: check membership of the 'video' group)")]
     CameraUnavailable(String),
     #[error("{kind} stream {url} did not answer within {secs} s: check the URL and that the server is running")]
-    StreamNoAnswer {
-        kind: &'static str,
-        url: String,
-        secs: u64,
-    },
+    StreamNoAnswer { kind: &'static str, url: String, secs: u64 },
     #[error("image directory '{0}' not found: check the path")]
     ImageDirNotFound(PathBuf),
     #[error("image directory '{0}' has no .png/.jpg/.jpeg/.bmp images: check the path or the file extensions")]
     ImageDirEmpty(PathBuf),
     #[error("cannot read image directory '{path}': {source}")]
-    ImageDirUnreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "image '{0}' cannot be decoded (corrupt or unsupported format): re-save it as PNG or JPEG"
-    )]
+    ImageDirUnreadable { path: PathBuf, source: std::io::Error },
+    #[error("image '{0}' cannot be decoded (corrupt or unsupported format): re-save it as PNG or JPEG")]
     BadImage(PathBuf),
     #[error("image directory fps must be a positive number, got {0}")]
     BadFps(f64),

@@ -41,25 +41,11 @@ pub(crate) fn open_file(path: &Path) -> Result<(FileReader, Mat, StreamInfo), So
     };
     let p = capture::probe(&cap);
     let (width, height) = mat_size(&first).unwrap_or((p.width, p.height));
-    let info = StreamInfo {
-        width,
-        height,
-        fps: p.fps.unwrap_or(FALLBACK_FPS),
-        frame_count: p.frame_count,
-        live: false,
-    };
+    let info = StreamInfo { width, height, fps: p.fps.unwrap_or(FALLBACK_FPS), frame_count: p.frame_count, live: false };
     if p.fps.is_none() {
         tracing::warn!(path = %path.display(), "video does not state its frame rate; assuming {FALLBACK_FPS} fps");
     }
-    Ok((
-        FileReader {
-            path: path.to_path_buf(),
-            cap,
-            expected: p.frame_count,
-        },
-        first,
-        info,
-    ))
+    Ok((FileReader { path: path.to_path_buf(), cap, expected: p.frame_count }, first, info))
 }
 
 /// Width and height of a decoded image.

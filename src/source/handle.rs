@@ -50,10 +50,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn new(info: StreamInfo) -> Arc<Self> {
-        Arc::new(Self {
-            info: Mutex::new(info),
-            ..Self::default()
-        })
+        Arc::new(Self { info: Mutex::new(info), ..Self::default() })
     }
 
     pub fn set_info(&self, f: impl FnOnce(&mut StreamInfo)) {
@@ -68,10 +65,7 @@ pub(crate) struct Stop(Receiver<()>);
 
 impl Stop {
     pub fn is_set(&self) -> bool {
-        matches!(
-            self.0.try_recv(),
-            Err(crossbeam_channel::TryRecvError::Disconnected)
-        )
+        matches!(self.0.try_recv(), Err(crossbeam_channel::TryRecvError::Disconnected))
     }
 
     /// Sleeps `d` unless stopped first; returns true when stopped.
@@ -109,20 +103,11 @@ impl SourceHandle {
     ) -> std::io::Result<Self> {
         let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
-        let thread = std::thread::Builder::new()
-            .name(name.to_string())
-            .spawn(move || {
-                let _done = done_tx; // dropped on exit, even by a panic: tells Drop we are finished
-                body(Stop(stop_rx));
-            })?;
-        Ok(Self {
-            rx,
-            shared,
-            stop_tx: Some(stop_tx),
-            done_rx,
-            thread: Some(thread),
-            name: name.to_string(),
-        })
+        let thread = std::thread::Builder::new().name(name.to_string()).spawn(move || {
+            let _done = done_tx; // dropped on exit, even by a panic: tells Drop we are finished
+            body(Stop(stop_rx));
+        })?;
+        Ok(Self { rx, shared, stop_tx: Some(stop_tx), done_rx, thread: Some(thread), name: name.to_string() })
     }
 
     /// Next frame, blocking; `None` once the source has ended (end of file, or thread stopped).

@@ -21,10 +21,7 @@ pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     if !dir.is_dir() {
         return Err(SourceError::ImageDirNotFound(dir.to_path_buf()));
     }
-    let unreadable = |e| SourceError::ImageDirUnreadable {
-        path: dir.to_path_buf(),
-        source: e,
-    };
+    let unreadable = |e| SourceError::ImageDirUnreadable { path: dir.to_path_buf(), source: e };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(unreadable)? {
         let path = entry.map_err(unreadable)?.path();
@@ -48,10 +45,7 @@ fn load(path: &Path) -> Option<Mat> {
 }
 
 /// Validates the directory and decodes its first image.
-pub(crate) fn open_dir(
-    dir: &Path,
-    fps: f64,
-) -> Result<(ImageDirReader, Mat, StreamInfo), SourceError> {
+pub(crate) fn open_dir(dir: &Path, fps: f64) -> Result<(ImageDirReader, Mat, StreamInfo), SourceError> {
     if !(fps.is_finite() && fps > 0.0) {
         return Err(SourceError::BadFps(fps));
     }
@@ -61,13 +55,7 @@ pub(crate) fn open_dir(
     };
     let first = load(first_path).ok_or_else(|| SourceError::BadImage(first_path.clone()))?;
     let (width, height) = mat_size(&first).unwrap_or((0, 0));
-    let info = StreamInfo {
-        width,
-        height,
-        fps,
-        frame_count: Some(files.len() as u64),
-        live: false,
-    };
+    let info = StreamInfo { width, height, fps, frame_count: Some(files.len() as u64), live: false };
     Ok((ImageDirReader { files, next: 1 }, first, info))
 }
 

@@ -56,12 +56,7 @@ pub(crate) fn redact(url: &str) -> String {
     let authority_end = rest.find('/').unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
         Some(at) => match rest[..at].find(':') {
-            Some(colon) => format!(
-                "{}{}:***{}",
-                &url[..scheme_end],
-                &rest[..colon],
-                &rest[at..]
-            ),
+            Some(colon) => format!("{}{}:***{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
             None => url.to_string(),
         },
         None => url.to_string(),
@@ -138,12 +133,7 @@ impl Live {
                         if seq == seq_at_connect {
                             delay = self.backoff_min; // healthy again: restart the backoff
                         }
-                        let frame = Frame {
-                            seq,
-                            captured: Instant::now(),
-                            t: self.start.elapsed().as_secs_f64(),
-                            image,
-                        };
+                        let frame = Frame { seq, captured: Instant::now(), t: self.start.elapsed().as_secs_f64(), image };
                         if !self.sink.push(frame, &stop) {
                             return;
                         }

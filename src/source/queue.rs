@@ -22,24 +22,10 @@ pub(crate) struct FrameSink {
 
 impl FrameSink {
     /// Makes a queue of `capacity` frames; `drop_oldest` selects live behaviour.
-    pub fn new(
-        capacity: usize,
-        drop_oldest: bool,
-        shared: Arc<Shared>,
-        label: &str,
-    ) -> (Self, Receiver<Frame>) {
+    pub fn new(capacity: usize, drop_oldest: bool, shared: Arc<Shared>, label: &str) -> (Self, Receiver<Frame>) {
         let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
         let drain = drop_oldest.then(|| rx.clone());
-        (
-            Self {
-                tx,
-                drain,
-                shared,
-                label: label.to_string(),
-                last_warn: None,
-            },
-            rx,
-        )
+        (Self { tx, drain, shared, label: label.to_string(), last_warn: None }, rx)
     }
 
     /// Hands a frame on. Returns false when the source should stop (consumer gone or stop asked).
@@ -89,10 +75,7 @@ impl FrameSink {
     fn note_drop(&mut self) {
         let total = self.shared.frames_dropped.fetch_add(1, Ordering::Relaxed) + 1;
         let now = Instant::now();
-        if self
-            .last_warn
-            .is_none_or(|t| now.duration_since(t) >= DROP_WARN_EVERY)
-        {
+        if self.last_warn.is_none_or(|t| now.duration_since(t) >= DROP_WARN_EVERY) {
             self.last_warn = Some(now);
             tracing::warn!(source = %self.label, dropped_total = total, "consumer is too slow: dropped the oldest frames, {total} in total so far");
         }

@@ -55,17 +55,11 @@ impl Replay {
                 return;
             };
             let t = seq as f64 * frame_dt;
-            if self.pacing == Pacing::Native && stop.sleep_until(start + Duration::from_secs_f64(t))
-            {
+            if self.pacing == Pacing::Native && stop.sleep_until(start + Duration::from_secs_f64(t)) {
                 return;
             }
             // For Native pacing `captured` is the release time, as a live source would stamp it.
-            let frame = Frame {
-                seq,
-                captured: Instant::now(),
-                t,
-                image,
-            };
+            let frame = Frame { seq, captured: Instant::now(), t, image };
             if !self.sink.push(frame, &stop) {
                 return;
             }

@@ -73,11 +73,7 @@ impl FromStr for SourceSpec {
         }
         if let Some(pos) = s.find("://") {
             let scheme = &s[..pos];
-            if !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-            {
+            if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
                 return Err(SourceError::UnsupportedScheme(s.to_string()));
             }
         }
@@ -89,10 +85,7 @@ impl FromStr for SourceSpec {
             return Ok(SourceSpec::Keypoints(path));
         }
         if path.is_dir() || s.ends_with('/') {
-            return Ok(SourceSpec::ImageDir {
-                path,
-                fps: DEFAULT_IMAGE_DIR_FPS,
-            });
+            return Ok(SourceSpec::ImageDir { path, fps: DEFAULT_IMAGE_DIR_FPS });
         }
         Ok(SourceSpec::File(path))
     }
@@ -111,9 +104,7 @@ impl fmt::Display for SourceSpec {
 
 /// Case-insensitive extension test.
 pub(crate) fn has_ext(path: &Path, exts: &[&str]) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
 #[cfg(test)]
@@ -122,40 +113,15 @@ mod tests {
 
     #[test]
     fn parses_each_kind() {
-        assert_eq!(
-            SourceSpec::parse("0").unwrap(),
-            SourceSpec::Camera(CameraId::Index(0))
-        );
-        assert_eq!(
-            SourceSpec::parse("/dev/video2").unwrap(),
-            SourceSpec::Camera(CameraId::Device("/dev/video2".into()))
-        );
-        for u in [
-            "rtsp://h/x",
-            "RTSPS://h/x",
-            "http://h/x.mjpg",
-            "https://h/x",
-        ] {
+        assert_eq!(SourceSpec::parse("0").unwrap(), SourceSpec::Camera(CameraId::Index(0)));
+        assert_eq!(SourceSpec::parse("/dev/video2").unwrap(), SourceSpec::Camera(CameraId::Device("/dev/video2".into())));
+        for u in ["rtsp://h/x", "RTSPS://h/x", "http://h/x.mjpg", "https://h/x"] {
             assert_eq!(SourceSpec::parse(u).unwrap(), SourceSpec::Url(u.into()));
         }
-        assert_eq!(
-            SourceSpec::parse("a/b.jsonl").unwrap(),
-            SourceSpec::Keypoints("a/b.jsonl".into())
-        );
-        assert_eq!(
-            SourceSpec::parse(" clip.mp4 ").unwrap(),
-            SourceSpec::File("clip.mp4".into())
-        );
-        assert!(
-            matches!(SourceSpec::parse("frames/").unwrap(), SourceSpec::ImageDir { fps, .. } if fps == 30.0)
-        );
-        assert!(matches!(
-            SourceSpec::parse("ftp://x/y"),
-            Err(SourceError::UnsupportedScheme(_))
-        ));
-        assert!(matches!(
-            SourceSpec::parse("  "),
-            Err(SourceError::EmptySpec)
-        ));
+        assert_eq!(SourceSpec::parse("a/b.jsonl").unwrap(), SourceSpec::Keypoints("a/b.jsonl".into()));
+        assert_eq!(SourceSpec::parse(" clip.mp4 ").unwrap(), SourceSpec::File("clip.mp4".into()));
+        assert!(matches!(SourceSpec::parse("frames/").unwrap(), SourceSpec::ImageDir { fps, .. } if fps == 30.0));
+        assert!(matches!(SourceSpec::parse("ftp://x/y"), Err(SourceError::UnsupportedScheme(_))));
+        assert!(matches!(SourceSpec::parse("  "), Err(SourceError::EmptySpec)));
     }
 }

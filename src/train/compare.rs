@@ -32,11 +32,17 @@ pub struct RunSummary {
 pub fn summarise(dir: &Path, threshold_mm: f32) -> Result<RunSummary, TrainError> {
     let log = dir.join("log.jsonl");
     if !log.is_file() {
-        return Err(TrainError::Compare(format!("{}: no log.jsonl here; is this a run folder (out_dir of a training config)?", dir.display())));
+        return Err(TrainError::Compare(format!(
+            "{}: no log.jsonl here; is this a run folder (out_dir of a training config)?",
+            dir.display()
+        )));
     }
     let records = read_log(&log, usize::MAX);
-    let curve: Vec<(usize, f32, f32)> =
-        records.iter().filter_map(|r: &LogRecord| Some((r.step, r.val_loss?, r.val_mpjpe_mm?))).filter(|c| c.1.is_finite() && c.2.is_finite()).collect();
+    let curve: Vec<(usize, f32, f32)> = records
+        .iter()
+        .filter_map(|r: &LogRecord| Some((r.step, r.val_loss?, r.val_mpjpe_mm?)))
+        .filter(|c| c.1.is_finite() && c.2.is_finite())
+        .collect();
     let best = curve.iter().min_by(|a, b| a.2.total_cmp(&b.2));
     let last = records.last();
     Ok(RunSummary {
@@ -75,8 +81,16 @@ pub fn table(runs: &[RunSummary], threshold_mm: f32) -> String {
     s
 }
 
-const COLORS: [(f64, f64, f64); 8] =
-    [(0.0, 0.0, 0.0), (200.0, 80.0, 0.0), (0.0, 0.0, 220.0), (0.0, 150.0, 0.0), (200.0, 0.0, 200.0), (0.0, 140.0, 255.0), (120.0, 120.0, 0.0), (90.0, 90.0, 90.0)];
+const COLORS: [(f64, f64, f64); 8] = [
+    (0.0, 0.0, 0.0),
+    (200.0, 80.0, 0.0),
+    (0.0, 0.0, 220.0),
+    (0.0, 150.0, 0.0),
+    (200.0, 0.0, 200.0),
+    (0.0, 140.0, 255.0),
+    (120.0, 120.0, 0.0),
+    (90.0, 90.0, 90.0),
+];
 
 /// Val MPJPE and val loss against step, one curve per run, side by side in one PNG.
 pub fn plot(path: &Path, runs: &[RunSummary]) -> Result<(), TrainError> {
@@ -85,7 +99,12 @@ pub fn plot(path: &Path, runs: &[RunSummary]) -> Result<(), TrainError> {
             .enumerate()
             .map(|(i, r)| {
                 let (b, g, rd) = COLORS[i % COLORS.len()];
-                Series { name: r.name.clone(), color: Scalar::new(b, g, rd, 0.0), points: r.curve.iter().map(|c| (c.0, pick(c))).collect(), bold: i == 0 }
+                Series {
+                    name: r.name.clone(),
+                    color: Scalar::new(b, g, rd, 0.0),
+                    points: r.curve.iter().map(|c| (c.0, pick(c))).collect(),
+                    bold: i == 0,
+                }
             })
             .collect()
     };
@@ -109,7 +128,13 @@ mod tests {
         std::fs::create_dir(&run).unwrap();
         let log = run.join("log.jsonl");
         for (step, val) in [(100, None), (200, Some((2.0, 230.0))), (300, None), (400, Some((1.5, 190.0))), (600, Some((1.4, 195.0)))] {
-            let r = LogRecord { step, time: step as f64 * 0.5, val_loss: val.map(|v| v.0), val_mpjpe_mm: val.map(|v| v.1), ..Default::default() };
+            let r = LogRecord {
+                step,
+                time: step as f64 * 0.5,
+                val_loss: val.map(|v| v.0),
+                val_mpjpe_mm: val.map(|v| v.1),
+                ..Default::default()
+            };
             append_log(&log, &r).unwrap();
         }
         let s = summarise(&run, 200.0).unwrap();

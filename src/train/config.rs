@@ -86,9 +86,7 @@ pub struct Lambda {
 impl Lambda {
     pub fn at(&self, step: usize) -> f64 {
         match self.from {
-            Some(from) if self.ramp_steps > 0 => {
-                from + (self.to - from) * (step as f64 / self.ramp_steps as f64).min(1.0)
-            }
+            Some(from) if self.ramp_steps > 0 => from + (self.to - from) * (step as f64 / self.ramp_steps as f64).min(1.0),
             _ => self.to,
         }
     }

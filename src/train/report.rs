@@ -129,11 +129,19 @@ pub fn plot_lines(title: &str, series: &[Series], log_y: bool) -> Result<Mat, Tr
     let black = Scalar::all(0.0);
     let grey = Scalar::all(210.0);
     let font = imgproc::FONT_HERSHEY_SIMPLEX;
-    let text = |img: &mut Mat, s: &str, x: i32, y: i32| imgproc::put_text(img, s, Point::new(x, y), font, 0.45, black, 1, imgproc::LINE_AA, false).map_err(cv);
+    let text = |img: &mut Mat, s: &str, x: i32, y: i32| {
+        imgproc::put_text(img, s, Point::new(x, y), font, 0.45, black, 1, imgproc::LINE_AA, false).map_err(cv)
+    };
     let ticks: Vec<(f64, String)> = if log_y {
         ((lo as i32)..=(hi as i32)).map(|d| (10f64.powi(d), format!("1e{d}"))).collect()
     } else {
-        let p = if hi - lo >= 20.0 { 0 } else if hi - lo >= 2.0 { 1 } else { 3 };
+        let p = if hi - lo >= 20.0 {
+            0
+        } else if hi - lo >= 2.0 {
+            1
+        } else {
+            3
+        };
         (0..=5).map(|i| lo + (hi - lo) * i as f64 / 5.0).map(|v| (v, format!("{v:.p$}"))).collect()
     };
     for (v, label) in &ticks {
@@ -206,7 +214,13 @@ pub fn write_model_card(path: &Path, c: &CardInfo) -> Result<(), TrainError> {
     s.push_str("\n## Training\n\n");
     s.push_str(&format!(
         "- Steps {} of {}, batch {}, wall time {:.0} s ({:.2} h)\n- Throughput {:.1} samples/s, {:.3} s/step\n",
-        c.step, c.config.schedule.steps, c.config.schedule.batch_size, c.wall_s, c.wall_s / 3600.0, c.samples_per_s, c.s_per_step
+        c.step,
+        c.config.schedule.steps,
+        c.config.schedule.batch_size,
+        c.wall_s,
+        c.wall_s / 3600.0,
+        c.samples_per_s,
+        c.s_per_step
     ));
     if let Some(r) = c.last {
         s.push_str(&format!(
@@ -218,7 +232,12 @@ pub fn write_model_card(path: &Path, c: &CardInfo) -> Result<(), TrainError> {
         let f = |x: Option<f32>| x.map(|x| format!("{x:.5}")).unwrap_or_else(|| "-".into());
         s.push_str(&format!(
             "- Validation (step {}): loss {}, x0 {}, joints {}, MPJPE {} mm ({}-step DDIM, w = 0, root-relative)\n",
-            v.step, f(v.val_loss), f(v.val_x0), f(v.val_joints), v.val_mpjpe_mm.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into()), c.config.schedule.val_ddim_steps
+            v.step,
+            f(v.val_loss),
+            f(v.val_x0),
+            f(v.val_joints),
+            v.val_mpjpe_mm.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into()),
+            c.config.schedule.val_ddim_steps
         ));
     }
     s.push_str("\n## Config used\n\n```toml\n");

@@ -201,14 +201,14 @@ pub fn train(cfg: &TrainConfig, resume: bool) -> Result<TrainReport, TrainError>
     let o = &cfg.optim;
     let mut opt: Box<dyn TrainOptimizer> = match o.kind {
         OptimKind::Adan => Box::new(Adan::new(vars.clone(), ParamsAdan { lr: o.lr, weight_decay: o.weight_decay, ..Default::default() })?),
-        OptimKind::Adamw => Box::new(AdamW::new(
-            vars.clone(),
-            candle_nn::ParamsAdamW { lr: o.lr, weight_decay: o.weight_decay, ..Default::default() },
-        )?),
+        OptimKind::Adamw => {
+            Box::new(AdamW::new(vars.clone(), candle_nn::ParamsAdamW { lr: o.lr, weight_decay: o.weight_decay, ..Default::default() })?)
+        }
     };
     let norm = MotionNorm::new(&mean, &std, MIN_STD, &dev)?;
     let mstats = MotionStats { mean, std };
-    let (ckpt, opt_path, state_path) = (out.join("checkpoint.safetensors"), out.join("optimizer.safetensors"), out.join("train-state.json"));
+    let (ckpt, opt_path, state_path) =
+        (out.join("checkpoint.safetensors"), out.join("optimizer.safetensors"), out.join("train-state.json"));
     let (log_path, png, card) = (out.join("log.jsonl"), out.join("loss.png"), out.join("model-card.md"));
     let mut state = State { step: 0, elapsed_s: 0.0, train_s: 0.0 };
     let mut history: Vec<LogRecord> = Vec::new();
@@ -227,7 +227,17 @@ pub fn train(cfg: &TrainConfig, resume: bool) -> Result<TrainReport, TrainError>
     } else if log_path.exists() {
         std::fs::remove_file(&log_path).map_err(io(&log_path))?;
     }
-    let mut run = Run { cfg, dev, vm, model, sched: NoiseSchedule::seed_default(&Device::Cpu)?, norm, train: train_data, val, order: (0, Vec::new()) };
+    let mut run = Run {
+        cfg,
+        dev,
+        vm,
+        model,
+        sched: NoiseSchedule::seed_default(&Device::Cpu)?,
+        norm,
+        train: train_data,
+        val,
+        order: (0, Vec::new()),
+    };
     let s = &cfg.schedule;
     let start = state.step;
     let bar = if s.progress { ProgressBar::new(s.steps as u64) } else { ProgressBar::hidden() };
@@ -256,8 +266,15 @@ pub fn train(cfg: &TrainConfig, resume: bool) -> Result<TrainReport, TrainError>
         }
         let sps = if st.train_s > 0.0 { (st.step * s.batch_size) as f64 / st.train_s } else { 0.0 };
         let info = CardInfo {
-            manifest: &manifest, config: cfg, params, step: st.step, wall_s: st.elapsed_s, samples_per_s: sps,
-            s_per_step: if st.step > 0 { st.train_s / st.step as f64 } else { 0.0 }, last: hist.last(), last_val: lv,
+            manifest: &manifest,
+            config: cfg,
+            params,
+            step: st.step,
+            wall_s: st.elapsed_s,
+            samples_per_s: sps,
+            s_per_step: if st.step > 0 { st.train_s / st.step as f64 } else { 0.0 },
+            last: hist.last(),
+            last_val: lv,
         };
         write_model_card(&card, &info)
     };
@@ -334,7 +351,13 @@ pub fn train(cfg: &TrainConfig, resume: bool) -> Result<TrainReport, TrainError>
             }
             bar.set_message(format!(
                 "loss {:.4} x0 {:.4} vel {:.4} j {:.5} foot {:.2e} | {:.2} it/s {:.1} samples/s",
-                r.loss, r.x0, r.vel, r.joints, r.foot, (done - start) as f64 / train_s_session.max(1e-9), r.samples_per_s
+                r.loss,
+                r.x0,
+                r.vel,
+                r.joints,
+                r.foot,
+                (done - start) as f64 / train_s_session.max(1e-9),
+                r.samples_per_s
             ));
             append_log(&log_path, &r)?;
             history.push(r);

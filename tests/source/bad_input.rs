@@ -13,14 +13,8 @@ fn open_err(spec: &SourceSpec, opts: &SourceOptions) -> String {
 
 #[test]
 fn missing_file() {
-    let msg = open_err(
-        &SourceSpec::parse("no/such/clip.mp4").expect("parse"),
-        &SourceOptions::default(),
-    );
-    assert_eq!(
-        msg,
-        "video file 'no/such/clip.mp4' not found: check the path"
-    );
+    let msg = open_err(&SourceSpec::parse("no/such/clip.mp4").expect("parse"), &SourceOptions::default());
+    assert_eq!(msg, "video file 'no/such/clip.mp4' not found: check the path");
 }
 
 #[test]
@@ -38,14 +32,8 @@ fn corrupt_file() {
         .collect();
     std::fs::write(&path, bytes).expect("write");
     let msg = open_err(&SourceSpec::File(path.clone()), &SourceOptions::default());
-    assert!(
-        msg.contains("is not a readable video (corrupt or unsupported codec)"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains(&format!("ffmpeg -i {}", path.display())),
-        "{msg}"
-    );
+    assert!(msg.contains("is not a readable video (corrupt or unsupported codec)"), "{msg}");
+    assert!(msg.contains(&format!("ffmpeg -i {}", path.display())), "{msg}");
 }
 
 #[test]
@@ -55,31 +43,18 @@ fn truncated_file_ends_cleanly() {
     let path = dir.path().join("cut.mp4");
     let bytes = std::fs::read(demo()).expect("read demo");
     std::fs::write(&path, &bytes[..bytes.len() * 4 / 10]).expect("write");
-    let opts = SourceOptions {
-        pacing: Pacing::Fast,
-        ..SourceOptions::default()
-    };
+    let opts = SourceOptions { pacing: Pacing::Fast, ..SourceOptions::default() };
     let h = open(&SourceSpec::File(path), &opts).expect("truncated file still opens");
     let frames = drain(&h);
-    eprintln!(
-        "truncated demo (40 % of bytes) decoded {} frames",
-        frames.len()
-    );
-    assert!(
-        frames.len() >= 20 && frames.len() < 230,
-        "decoded {} frames",
-        frames.len()
-    );
+    eprintln!("truncated demo (40 % of bytes) decoded {} frames", frames.len());
+    assert!(frames.len() >= 20 && frames.len() < 230, "decoded {} frames", frames.len());
     assert!(frames.iter().enumerate().all(|(i, f)| f.seq == i as u64));
 }
 
 #[test]
 fn missing_camera() {
     for s in ["/dev/video99", "99"] {
-        let msg = open_err(
-            &SourceSpec::parse(s).expect("parse"),
-            &SourceOptions::default(),
-        );
+        let msg = open_err(&SourceSpec::parse(s).expect("parse"), &SourceOptions::default());
         assert_eq!(msg, "cannot open camera /dev/video99: no such device (list cameras with v4l2-ctl --list-devices)");
     }
 }
@@ -87,10 +62,7 @@ fn missing_camera() {
 #[test]
 fn rtsp_closed_port_fails_fast_without_retry() {
     let url = format!("rtsp://127.0.0.1:{}/test", support::free_port());
-    let opts = SourceOptions {
-        retry_first_open: false,
-        ..SourceOptions::default()
-    };
+    let opts = SourceOptions { retry_first_open: false, ..SourceOptions::default() };
     let t0 = Instant::now();
     let msg = open_err(&SourceSpec::parse(&url).expect("parse"), &opts);
     let took = t0.elapsed();
@@ -103,31 +75,16 @@ fn rtsp_closed_port_fails_fast_without_retry() {
 fn empty_and_missing_image_dir() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("readme.txt"), "x").expect("write");
-    let spec = SourceSpec::ImageDir {
-        path: dir.path().to_path_buf(),
-        fps: 30.0,
-    };
+    let spec = SourceSpec::ImageDir { path: dir.path().to_path_buf(), fps: 30.0 };
     let msg = open_err(&spec, &SourceOptions::default());
-    assert!(
-        msg.starts_with(&format!(
-            "image directory '{}' has no .png/.jpg/.jpeg/.bmp images",
-            dir.path().display()
-        )),
-        "{msg}"
-    );
+    assert!(msg.starts_with(&format!("image directory '{}' has no .png/.jpg/.jpeg/.bmp images", dir.path().display())), "{msg}");
     let gone = SourceSpec::parse("no/such/frames/").expect("parse");
-    assert_eq!(
-        open_err(&gone, &SourceOptions::default()),
-        "image directory 'no/such/frames/' not found: check the path"
-    );
+    assert_eq!(open_err(&gone, &SourceOptions::default()), "image directory 'no/such/frames/' not found: check the path");
 }
 
 #[test]
 fn keypoints_file_is_not_opened() {
     let spec = SourceSpec::parse("take1.jsonl").expect("parse");
     assert_eq!(spec, SourceSpec::Keypoints("take1.jsonl".into()));
-    assert!(matches!(
-        open(&spec, &SourceOptions::default()),
-        Err(SourceError::KeypointsFile(_))
-    ));
+    assert!(matches!(open(&spec, &SourceOptions::default()), Err(SourceError::KeypointsFile(_))));
 }

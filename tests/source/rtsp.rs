@@ -21,14 +21,8 @@ fn rtsp_kill_and_restart_reconnects() {
     let port = free_port();
     let mut server = RtspServer::start(port, 60);
     let t0 = Instant::now();
-    let h = open(
-        &SourceSpec::parse(&server.url()).expect("parse"),
-        &live_opts(),
-    )
-    .expect("open with retry");
-    let first = h
-        .recv_timeout(Duration::from_secs(15))
-        .expect("first RTSP frame within 15 s");
+    let h = open(&SourceSpec::parse(&server.url()).expect("parse"), &live_opts()).expect("open with retry");
+    let first = h.recv_timeout(Duration::from_secs(15)).expect("first RTSP frame within 15 s");
     eprintln!("first RTSP frame {:?} after open", t0.elapsed());
     let info = h.info();
     assert_eq!((info.width, info.height), (640, 480));
@@ -38,10 +32,7 @@ fn rtsp_kill_and_restart_reconnects() {
     let steady = Instant::now();
     let mut n = 0;
     while steady.elapsed() < Duration::from_millis(1500) {
-        last = h
-            .recv_timeout(Duration::from_secs(5))
-            .expect("steady RTSP frames")
-            .seq;
+        last = h.recv_timeout(Duration::from_secs(5)).expect("steady RTSP frames").seq;
         n += 1;
     }
     assert!(n >= 30, "only {n} frames in 1.5 s of a 30 fps stream");
@@ -62,103 +53,56 @@ fn rtsp_kill_and_restart_reconnects() {
         }
     }
     assert!(stopped, "frames kept coming after the server was killed");
-    eprintln!(
-        "frames stopped {:?} after the kill (last seq {last})",
-        killed.elapsed()
-    );
+    eprintln!("frames stopped {:?} after the kill (last seq {last})", killed.elapsed());
 
     let _server2 = RtspServer::start(port, 60);
     let restarted = Instant::now();
-    let resumed = h
-        .recv_timeout(Duration::from_secs(20))
-        .expect("frames resume after the server restarts");
+    let resumed = h.recv_timeout(Duration::from_secs(20)).expect("frames resume after the server restarts");
     eprintln!("frames resumed {:?} after the restart", restarted.elapsed());
-    assert!(
-        resumed.seq > last,
-        "seq {} should follow {last}",
-        resumed.seq
-    );
+    assert!(resumed.seq > last, "seq {} should follow {last}", resumed.seq);
     let stats = h.stats();
     assert!(stats.reconnects > reconnects_before, "{stats:?}");
     assert!(resumed.t > first.t);
 
     let t_close = Instant::now();
     assert!(h.close(), "live RTSP source thread should be joined");
-    assert!(
-        t_close.elapsed() < Duration::from_secs(2),
-        "close took {:?}",
-        t_close.elapsed()
-    );
-    assert!(
-        test_start.elapsed() < Duration::from_secs(60),
-        "test took {:?}",
-        test_start.elapsed()
-    );
+    assert!(t_close.elapsed() < Duration::from_secs(2), "close took {:?}", t_close.elapsed());
+    assert!(test_start.elapsed() < Duration::from_secs(60), "test took {:?}", test_start.elapsed());
 }
 
 #[test]
 fn rtsp_retrying_source_closes_promptly() {
     let url = format!("rtsp://127.0.0.1:{}/test", free_port());
-    let h = open(&SourceSpec::parse(&url).expect("parse"), &live_opts())
-        .expect("retry_first_open returns at once");
-    assert!(
-        support::wait_until(Duration::from_secs(5), || h.stats().failed_connects >= 2),
-        "{:?}",
-        h.stats()
-    );
-    assert_eq!(
-        h.recv_timeout(Duration::from_millis(100)).err(),
-        Some(RecvTimeoutError::Timeout)
-    );
+    let h = open(&SourceSpec::parse(&url).expect("parse"), &live_opts()).expect("retry_first_open returns at once");
+    assert!(support::wait_until(Duration::from_secs(5), || h.stats().failed_connects >= 2), "{:?}", h.stats());
+    assert_eq!(h.recv_timeout(Duration::from_millis(100)).err(), Some(RecvTimeoutError::Timeout));
     let t0 = Instant::now();
     assert!(h.close(), "thread should be joined");
-    assert!(
-        t0.elapsed() < Duration::from_secs(2),
-        "close took {:?}",
-        t0.elapsed()
-    );
+    assert!(t0.elapsed() < Duration::from_secs(2), "close took {:?}", t0.elapsed());
 }
 
 #[test]
 fn rtsp_hung_server_is_noticed_by_timeouts_and_recovers() {
     support::init_tracing();
     let server = RtspServer::start(free_port(), 60);
-    let opts = SourceOptions {
-        network_timeout: Duration::from_secs(2),
-        ..live_opts()
-    };
+    let opts = SourceOptions { network_timeout: Duration::from_secs(2), ..live_opts() };
     let h = open(&SourceSpec::parse(&server.url()).expect("parse"), &opts).expect("open");
-    let mut last = h
-        .recv_timeout(Duration::from_secs(15))
-        .expect("first frame")
-        .seq;
+    let mut last = h.recv_timeout(Duration::from_secs(15)).expect("first frame").seq;
     let live_for = Instant::now();
     while live_for.elapsed() < Duration::from_secs(1) {
-        last = h
-            .recv_timeout(Duration::from_secs(5))
-            .expect("steady frames")
-            .seq;
+        last = h.recv_timeout(Duration::from_secs(5)).expect("steady frames").seq;
     }
     server.signal("STOP"); // the process hangs: TCP still accepts, nothing answers
     let hung = Instant::now();
     // The read timeout ends the stream, then the reconnect attempt times out too.
     let noticed = support::wait_until(Duration::from_secs(10), || h.stats().failed_connects >= 1);
-    assert!(
-        noticed,
-        "hung server not noticed within 10 s: {:?}",
-        h.stats()
-    );
-    eprintln!(
-        "hung server noticed (read + open timeout) after {:?}",
-        hung.elapsed()
-    );
+    assert!(noticed, "hung server not noticed within 10 s: {:?}", h.stats());
+    eprintln!("hung server noticed (read + open timeout) after {:?}", hung.elapsed());
     while let Ok(f) = h.recv_timeout(Duration::from_millis(10)) {
         last = f.seq;
     }
     server.signal("CONT");
-    let resumed = h
-        .recv_timeout(Duration::from_secs(20))
-        .expect("frames resume after SIGCONT");
+    let resumed = h.recv_timeout(Duration::from_secs(20)).expect("frames resume after SIGCONT");
     assert!(resumed.seq > last);
     assert!(h.stats().reconnects >= 1, "{:?}", h.stats());
 }

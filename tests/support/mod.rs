@@ -7,18 +7,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PYTHON: &str = "/usr/bin/python3";
-const SCRIPT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/support/gst_rtsp_server.py"
-);
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/gst_rtsp_server.py");
 
 /// Logs from the library show up in failing tests' output.
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "mocapd=info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "mocapd=info".into()))
         .with_test_writer()
         .try_init();
 }
@@ -63,23 +57,15 @@ impl RtspServer {
             .spawn()
             .expect("start gst_rtsp_server.py");
         let stdout = child.stdout.take().expect("child stdout");
-        let server = Self {
-            child: Some(child),
-            port,
-        };
+        let server = Self { child: Some(child), port };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut line = String::new();
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(15))
-            .expect("RTSP server did not start within 15 s");
-        assert!(
-            line.starts_with("serving"),
-            "RTSP server did not start: {line:?}"
-        );
+        let line = rx.recv_timeout(Duration::from_secs(15)).expect("RTSP server did not start within 15 s");
+        assert!(line.starts_with("serving"), "RTSP server did not start: {line:?}");
         server
     }
 
@@ -89,16 +75,8 @@ impl RtspServer {
 
     /// Sends a signal by name (`"STOP"`, `"CONT"`) to the server, to simulate a hung server.
     pub fn signal(&self, sig: &str) {
-        let pid = self
-            .child
-            .as_ref()
-            .expect("server running")
-            .id()
-            .to_string();
-        let ok = Command::new("kill")
-            .args([format!("-{sig}"), pid])
-            .status()
-            .expect("run kill");
+        let pid = self.child.as_ref().expect("server running").id().to_string();
+        let ok = Command::new("kill").args([format!("-{sig}"), pid]).status().expect("run kill");
         assert!(ok.success(), "kill -{sig} failed");
     }
 

@@ -204,7 +204,16 @@ impl Builder {
 
     /// One FiLM block, as `Block::forward` (see block.rs).
     #[allow(clippy::too_many_arguments)]
-    fn block(&mut self, x: &str, t_act: &str, blk: &Block, act: Activation, i: usize, names: &[String], shapes: &(String, String, f32)) -> Result<String> {
+    fn block(
+        &mut self,
+        x: &str,
+        t_act: &str,
+        blk: &Block,
+        act: Activation,
+        i: usize,
+        names: &[String],
+        shapes: &(String, String, f32),
+    ) -> Result<String> {
         let (heads, merge, scale) = (shapes.0.as_str(), shapes.1.as_str(), shapes.2);
         let p = format!("blocks.{i}");
         let (k_t, v, film_p) = (&names[2 + 3 * i], &names[3 + 3 * i], &names[4 + 3 * i]);

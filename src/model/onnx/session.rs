@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use candle_core::{DType, Device, Tensor};
-use ort::session::{builder::GraphOptimizationLevel, Session};
 use ort::session::SessionInputValue;
+use ort::session::{builder::GraphOptimizationLevel, Session};
 use ort::value::TensorRef;
 
 use super::export::{export, input_names};
