@@ -1,10 +1,11 @@
 //! Criterion benchmarks for per-frame pose inference (preprocess + infer + postprocess) on a real demo frame.
 
 use criterion::Criterion;
+use mocapd::onnxrt::environment;
 use mocapd::pose::crop::determine_crop_region;
 use mocapd::pose::movenet::SinglePose;
 use mocapd::pose::multipose::{multipose_input_size, MultiPose};
-use mocapd::pose::runtime::{environment, ModelSession};
+use mocapd::pose::runtime::ModelSession;
 use mocapd::pose::ModelKind;
 use opencv::{prelude::*, videoio};
 

@@ -3,7 +3,7 @@
 //! `cargo run --release --example lift_speed [STEPS] [GUIDANCE]`
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
-use mocapd::lift::{lift, LiftOptions};
+use mocapd::lift::{lift_file, LiftOptions};
 use mocapd::model::{save_checkpoint, Denoiser, ModelConfig};
 use mocapd::pose::record::{Header, KeypointWriter};
 use mocapd::pose::{Keypoint, Person, PoseFrame};
@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
     }
     w.finish()?;
     let out = dir.path().join("out.jsonl");
-    let r = lift(&kp, &out, &LiftOptions { checkpoint: ck, steps, guidance, ..Default::default() })?;
+    let r = lift_file(&kp, &out, &LiftOptions { checkpoint: ck, steps, guidance, ..Default::default() })?;
     println!("small preset, random weights, {steps} DDIM steps, guidance {guidance}: {} frames, {} windows in {:.2} s = {:.2} windows/s ({:.0} frames/s)", r.frames, r.windows, r.seconds, r.windows_per_second, r.frames as f64 / r.seconds);
     Ok(())
 }

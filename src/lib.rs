@@ -5,6 +5,8 @@
 //! - [`source`]: frames from files, webcams, RTSP/HTTP streams and image directories, on named threads.
 //! - [`pose`]: MoveNet through ONNX Runtime (`ort`), the crop that follows the performer, the
 //!   performer tracker, and the `mocapd.keypoints/1` file format.
+//! - [`onnxrt`]: finds and loads the ONNX Runtime library once per process; the environment
+//!   that [`pose`] and the denoiser's ONNX engine ([`model::onnx`]) share.
 //! - [`config`]: raw TOML structs, validated once into resolved settings.
 //! - [`skeleton`]: the SMPL-24 table, rotation conversions, forward kinematics, COCO-17 from SMPL.
 //! - [`data`]: motion data: BVH/AMASS/AIST++/DeepMimic readers, registry fetch, retargeting onto
@@ -23,12 +25,16 @@
 //!   `mocapd eval --streaming`.
 //! - [`commands`]: what each CLI subcommand does; `main.rs` only parses arguments.
 
+pub mod bvh;
 pub mod commands;
 pub mod config;
 pub mod data;
 pub mod diffusion;
+pub mod infer;
 pub mod lift;
 pub mod model;
+pub mod motion;
+pub mod onnxrt;
 pub mod pipeline;
 pub mod pose;
 pub mod sampler;

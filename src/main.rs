@@ -87,49 +87,55 @@ enum Command {
         /// Output: .jsonl (mocapd.motion/1) or .bvh.
         #[arg(long)]
         out: PathBuf,
-        /// DDIM steps.
-        #[arg(long, default_value_t = 8)]
-        steps: usize,
-        /// Classifier-free guidance weight (0 = conditional only).
-        #[arg(long, default_value_t = 0.0)]
-        guidance: f64,
-        #[arg(long, default_value = mocapd::lift::lift::DEFAULT_CHECKPOINT)]
-        checkpoint: PathBuf,
-        /// Window hop in frames (150-frame windows; 100 = 50 frames of overlap).
-        #[arg(long, default_value_t = 100)]
-        hop: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Engine of the denoiser's per-step forward: onnxruntime (faster) or candle.
-        #[arg(long, default_value = "onnxruntime")]
-        engine: mocapd::model::onnx::Engine,
+        /// DDIM steps (default: the lifter's).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Classifier-free guidance weight (0 = conditional only; default: the lifter's).
+        #[arg(long)]
+        guidance: Option<f64>,
+        /// Denoiser checkpoint (default: the bundled model).
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Window hop in frames (150-frame windows; 100 = 50 frames of overlap; default: the lifter's).
+        #[arg(long)]
+        hop: Option<usize>,
+        /// Seed of the sampling noise (default: the lifter's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Engine of the denoiser's per-step forward: onnxruntime (faster, the default) or candle.
+        #[arg(long)]
+        engine: Option<mocapd::model::onnx::Engine>,
     },
     /// Evaluate a checkpoint: MPJPE, PA-MPJPE, acceleration error, jitter, foot skate.
     Eval {
-        #[arg(long, default_value = mocapd::lift::lift::DEFAULT_CHECKPOINT)]
-        checkpoint: PathBuf,
-        /// Built data set whose val shards are evaluated.
-        #[arg(long, default_value = "data/train")]
-        data: PathBuf,
-        #[arg(long, default_value_t = 8)]
-        steps: usize,
-        #[arg(long, default_value_t = 0.0)]
-        guidance: f64,
+        /// Denoiser checkpoint (default: the bundled model).
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Built data set whose val shards are evaluated (default: where `mocapd data build` writes).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// DDIM steps (default: the evaluation's).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Classifier-free guidance weight (default: the evaluation's).
+        #[arg(long)]
+        guidance: Option<f64>,
         /// Ground-truth mocapd.motion/1 file (with --keypoints) instead of the val shards.
         #[arg(long, requires = "keypoints")]
         gt: Option<PathBuf>,
         #[arg(long, requires = "gt")]
         keypoints: Option<PathBuf>,
-        /// At most this many val windows (0 = all).
-        #[arg(long, default_value_t = 64)]
-        max_windows: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        /// At most this many val windows (0 = all; default: the evaluation's).
+        #[arg(long)]
+        max_windows: Option<usize>,
+        /// Seed of the sampling noise (default: the evaluation's).
+        #[arg(long)]
+        seed: Option<u64>,
         #[arg(long)]
         json: bool,
-        /// Engine of the denoiser's per-step forward: onnxruntime (faster) or candle.
-        #[arg(long, default_value = "onnxruntime")]
-        engine: mocapd::model::onnx::Engine,
+        /// Engine of the denoiser's per-step forward: onnxruntime (faster, the default) or candle.
+        #[arg(long)]
+        engine: Option<mocapd::model::onnx::Engine>,
         /// Lift through the daemon's streaming path (the [pipeline] settings of --config) with a
         /// fixed hop instead of offline windows.
         #[arg(long)]
@@ -144,18 +150,21 @@ enum Command {
 enum DataCommand {
     /// Download the pinned, licence-clean motion packages from Debian and PyPI (sha256-checked).
     Fetch {
-        #[arg(long, default_value = "data/raw")]
-        dir: PathBuf,
+        /// Where the motion files go (default: where `data build` reads them).
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// Also fetch opt-in sources: `lafan1` (CC BY-NC-ND 4.0, never redistribute).
         #[arg(long)]
         include: Vec<String>,
     },
     /// Build the training set: 150-frame clips, 151-dim targets, paired noisy 2D keypoints.
     Build {
-        #[arg(long, default_value = "data/raw")]
-        raw: PathBuf,
-        #[arg(long, default_value = "data/train")]
-        out: PathBuf,
+        /// Fetched motion files (default: where `data fetch` puts them).
+        #[arg(long)]
+        raw: Option<PathBuf>,
+        /// Output folder of the training set (default: where `eval` reads it).
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[arg(long)]
         seed: Option<u64>,
         /// Minutes of procedural motion added to the real takes.
@@ -176,13 +185,15 @@ enum DataCommand {
         /// Rig of a BVH file (cmu, lafan1, boxing, mocapbank, freemocap); detected when omitted.
         #[arg(long)]
         rig: Option<String>,
-        #[arg(long, default_value = "data/raw")]
-        raw: PathBuf,
+        /// Fetched motion files (default: where `data fetch` puts them).
+        #[arg(long)]
+        raw: Option<PathBuf>,
     },
     /// Minutes per source, clips, contact ratio and joint-angle ranges of a built set.
     Stats {
-        #[arg(long, default_value = "data/train")]
-        dir: PathBuf,
+        /// Built training set (default: where `data build` writes it).
+        #[arg(long)]
+        dir: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -267,7 +278,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(commands::train::run(&config, resume)?)
         }
         Command::Lift { keypoints, out, steps, guidance, checkpoint, hop, seed, engine } => {
-            let o = mocapd::lift::LiftOptions { checkpoint, steps, guidance, hop, seed, engine, progress: true, ..Default::default() };
+            let d = mocapd::lift::LiftOptions::default();
+            let o = mocapd::lift::LiftOptions {
+                checkpoint: checkpoint.unwrap_or(d.checkpoint),
+                steps: steps.unwrap_or(d.steps),
+                guidance: guidance.unwrap_or(d.guidance),
+                hop: hop.unwrap_or(d.hop),
+                seed: seed.unwrap_or(d.seed),
+                engine: engine.unwrap_or(d.engine),
+                progress: true,
+                ..d
+            };
             let r = commands::lift::run(&keypoints, &out, &o)?;
             eprintln!(
                 "wrote {} frames ({} inferred) to {} from {} windows in {:.1} s ({:.2} windows/s)",
@@ -281,20 +302,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Eval { checkpoint, data, steps, guidance, gt, keypoints, max_windows, seed, json, streaming, hop, engine } => {
+            let d = mocapd::lift::EvalOptions::default();
             let o = mocapd::lift::EvalOptions {
-                checkpoint,
-                data,
+                checkpoint: checkpoint.unwrap_or(d.checkpoint),
+                data: data.unwrap_or(d.data),
                 gt: gt.zip(keypoints),
-                steps,
-                guidance,
-                max_windows,
-                seed,
-                engine,
+                steps: steps.unwrap_or(d.steps),
+                guidance: guidance.unwrap_or(d.guidance),
+                max_windows: max_windows.unwrap_or(d.max_windows),
+                seed: seed.unwrap_or(d.seed),
+                engine: engine.unwrap_or(d.engine),
                 progress: !json,
-                ..Default::default()
+                ..d
             };
             let settings = if streaming { Some(Settings::load(cli.config.as_deref())?.pipeline) } else { None };
-            let hop = hop.or(settings.as_ref().and_then(|s| s.hop)).unwrap_or(mocapd::pipeline::stream_eval::TYPICAL_HOP);
+            let hop = hop.or(settings.as_ref().and_then(|s| s.hop)).unwrap_or(mocapd::lift::stream_eval::TYPICAL_HOP);
             Ok(commands::eval::run(&o, json, settings.as_ref().map(|s| (s, hop)))?)
         }
     }
@@ -302,19 +324,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn data(cmd: DataCommand) -> anyhow::Result<()> {
     use mocapd::data::{build::BuildOptions, preview::PreviewOptions};
+    let d = BuildOptions::default();
     match cmd {
-        DataCommand::Fetch { dir, include } => commands::data::fetch(&dir, lafan1(&include)?)?,
+        DataCommand::Fetch { dir, include } => commands::data::fetch(&dir.unwrap_or(d.raw_dir), lafan1(&include)?)?,
         DataCommand::Build { raw, out, seed, procedural_minutes, cameras, include } => {
-            let mut o = BuildOptions { raw_dir: raw, out_dir: out, include_lafan1: lafan1(&include)?, ..Default::default() };
+            let mut o = BuildOptions { include_lafan1: lafan1(&include)?, ..d };
+            o.raw_dir = raw.unwrap_or(o.raw_dir);
+            o.out_dir = out.unwrap_or(o.out_dir);
             o.seed = seed.unwrap_or(o.seed);
             o.procedural_minutes = procedural_minutes.unwrap_or(o.procedural_minutes);
             o.cameras = cameras.unwrap_or(o.cameras);
             commands::data::build(&o)?
         }
         DataCommand::Preview { clip, out, rig, raw } => {
-            commands::data::preview(&PreviewOptions { clip, out, rig, raw_dir: raw, ..Default::default() })?
+            let p = PreviewOptions::default();
+            commands::data::preview(&PreviewOptions { clip, out, rig, raw_dir: raw.unwrap_or(p.raw_dir), ..p })?
         }
-        DataCommand::Stats { dir, json } => commands::data::stats(&dir, json)?,
+        DataCommand::Stats { dir, json } => commands::data::stats(&dir.unwrap_or(d.out_dir), json)?,
     }
     Ok(())
 }

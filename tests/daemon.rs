@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
-use mocapd::data::bvh::Bvh;
+use mocapd::bvh::Bvh;
 use mocapd::model::{save_checkpoint, Denoiser, ModelConfig, MotionStats};
 use mocapd::sink::glb;
 use rosc::{OscPacket, OscType};
@@ -112,7 +112,7 @@ fn check_recordings(dir: &Path) -> usize {
     let bvh = Bvh::read(&dir.join("take.bvh")).expect("BVH re-reads");
     assert!(!bvh.frames.is_empty());
     assert!(bvh.frames.iter().flatten().all(|v| v.is_finite()));
-    let (_, motion) = mocapd::lift::read_motion(&dir.join("take.jsonl")).expect("motion file parses");
+    let (_, motion) = mocapd::motion::read_motion(&dir.join("take.jsonl")).expect("motion file parses");
     assert_eq!(motion.len(), bvh.frames.len(), "BVH and motion file hold the same frames");
     let bytes = std::fs::read(dir.join("take.vrma")).expect("vrma written");
     let g = glb::decode(&bytes).expect("vrma is a GLB");

@@ -170,7 +170,7 @@ fn procedural_motion_respects_limits_and_speeds() {
 
 #[test]
 fn bad_input_gives_clear_errors() {
-    use mocapd::data::motion::Motion;
+    use mocapd::motion::Motion;
     let empty = Motion { fps: 30.0, root: vec![], rotations: vec![] };
     let e = mocapd::data::sources::validate("x/empty", &empty).expect_err("empty");
     assert!(matches!(e, DataError::EmptyClip { .. }));

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use mocapd::data::bvh::{Bvh, BvhError};
-use mocapd::data::bvh_write;
+use mocapd::bvh::{Bvh, BvhError};
+use mocapd::bvh::write;
 use mocapd::data::fetch::{fetch, FetchOptions, FetchedFile};
 
 fn raw_dir() -> PathBuf {
@@ -97,7 +97,7 @@ fn bvh_errors_are_clear() {
     assert!(matches!(Bvh::parse(""), Err(BvhError::Truncated { .. })));
 }
 
-use mocapd::data::motion::Motion;
+use mocapd::motion::Motion;
 use mocapd::data::retarget::{retarget_bvh, RetargetError, SourceClip};
 use mocapd::data::rigs::{self, RigMap};
 use mocapd::skeleton::forward_kinematics;
@@ -265,7 +265,9 @@ fn deepmimic_clips_retarget() {
 
 #[test]
 fn features_canonical_mirror_speed_windows() {
-    use mocapd::data::features::*;
+    use mocapd::data::augment::*;
+    use mocapd::motion::codec::{encode as features, FEATURE_DIM};
+    use mocapd::motion::placement::{canonicalize, facing};
     use mocapd::skeleton::rotation::{dot, sixd_to_quat};
     let m = canonicalize(&retargeted("01_01.bvh", &rigs::CMU)).expect("canonical");
     let p0 = m.positions(0).expect("frame 0");
@@ -297,4 +299,27 @@ fn features_canonical_mirror_speed_windows() {
     let w = windows(&m, 150, 75);
     assert_eq!(w.len(), (m.len() - 150) / 75 + 1);
     assert!(w.iter().all(|c| c.len() == 150));
+}
+
+/// The motion contract's codec on real clips of every fetched rig: `decode(encode(m)) == m`
+/// within 1e-5 (quaternions up to sign, which `decode` keeps continuous from frame to frame).
+#[test]
+fn codec_round_trips_real_clips() {
+    use mocapd::motion::codec::{decode, encode};
+    for (name, rig) in [("01_01.bvh", &rigs::CMU), ("Boxing_Toes.bvh", &rigs::BOXING), ("test_mocapbank.bvh", &rigs::MOCAPBANK)] {
+        let m = retargeted(name, rig);
+        let frames = decode(&encode(&m), f64::from(m.fps));
+        assert_eq!(frames.len(), m.len(), "{name}");
+        let mut worst = 0f32;
+        for (i, f) in frames.iter().enumerate() {
+            assert_eq!(f.root, m.root[i], "{name} frame {i}");
+            for j in 0..NUM_JOINTS {
+                let (a, b) = (f.rotations[j], m.rotations[i][j]);
+                let same = (0..4).map(|k| (a[k] - b[k]).abs()).fold(0.0, f32::max);
+                let flipped = (0..4).map(|k| (a[k] + b[k]).abs()).fold(0.0, f32::max);
+                worst = worst.max(same.min(flipped));
+            }
+        }
+        assert!(worst <= 1e-5, "{name}: decode(encode(m)) differs by {worst}");
+    }
 }

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use mocapd::data::bvh::Bvh;
-use mocapd::data::motion::Motion;
-use mocapd::sink::bvh::{BvhRecorder, Units};
+use mocapd::bvh::Bvh;
+use mocapd::motion::Motion;
+use mocapd::motion::bvh::Units;
+use mocapd::sink::bvh::BvhRecorder;
 use mocapd::sink::osc::{OscConfig, OscSender};
 use mocapd::sink::udp::MAX_DATAGRAM;
 use mocapd::sink::unity::{to_unity_pos, UnityConfig, UnityMapper};
@@ -80,7 +81,7 @@ fn motion(frames: usize) -> Motion {
 
 fn frames(n: usize) -> Vec<MotionFrame> {
     let m = motion(n);
-    (0..m.len()).filter_map(|i| MotionFrame::from_motion(&m, i)).collect()
+    (0..m.len()).filter_map(|i| m.frame(i)).collect()
 }
 
 /// A loopback receiver on a thread (so bursts do not overflow the socket buffer): returns its
@@ -403,6 +404,15 @@ fn bvh_recording_rereads_with_the_same_motion() {
         assert!((bvh.fps() - 30.0).abs() < 1e-6);
         assert_bvh_matches(&bvh, &input, scale);
         blender_import(&path, bvh.joints.len(), 90);
+        // mocapd reads its own recording back as SMPL-24 motion (what `mocapd data preview` loads).
+        let (clip, rig, m) = mocapd::data::preview::load_clip(path.to_str().expect("utf-8"), None, dir.path(), 0).expect("loads");
+        assert_eq!((clip.as_str(), rig.as_str(), m.len()), (path.to_str().expect("utf-8"), "smpl", 90));
+        let joints = |f: &MotionFrame| f.joints();
+        let first = m.frame(0).expect("frame 0");
+        let lift = input[0].root[1] - first.root[1]; // load_clip puts the feet on the floor
+        for (a, b) in joints(&first).iter().zip(joints(&input[0]).iter()) {
+            assert!((a[0] - b[0]).abs() < 1e-3 && (a[1] + lift - b[1]).abs() < 1e-3 && (a[2] - b[2]).abs() < 1e-3, "{a:?} vs {b:?}");
+        }
     }
 }
 

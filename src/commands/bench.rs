@@ -124,7 +124,7 @@ impl BenchReport {
 }
 
 pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> {
-    let mut settings = settings.clone();
+    let mut settings = settings.stages();
     settings.source.pacing = Pacing::Native;
     settings.source.loop_file = false;
     settings.pipeline.status_every = None;

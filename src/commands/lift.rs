@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use crate::lift::{lift, LiftError, LiftOptions, LiftReport};
+use crate::lift::{lift_file, LiftError, LiftOptions, LiftReport};
 
 /// Lifts `input` to `out` and returns the report (the binary prints it).
 pub fn run(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftReport, LiftError> {
     crate::model::tune_allocator();
-    lift(input, out, opts)
+    lift_file(input, out, opts)
 }

@@ -18,5 +18,5 @@ pub fn shutdown_flag() -> Result<Arc<AtomicBool>, Error> {
 
 pub fn run(input: &str, settings: &Settings) -> Result<RunReport, Error> {
     let stop = shutdown_flag()?;
-    Ok(pipeline::run(input, settings, stop)?)
+    Ok(pipeline::run(input, &settings.stages(), stop)?)
 }

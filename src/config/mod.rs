@@ -1,19 +1,22 @@
 //! Configuration: raw serde structs that mirror the TOML, validated once into resolved settings.
 //!
-//! `config/default.toml` documents every key; it is compiled in, so the defaults the binary
-//! uses are exactly the ones that file shows. A user's file overrides key by key.
+//! The defaults are held once, in Rust: the stages' own `Default`s, gathered as a raw config by
+//! [`RawConfig::defaults`]. `config/default.toml` documents every key with those same values (a
+//! test checks that it resolves to exactly the built-in defaults). A user's file overrides key
+//! by key. Validation does no I/O: UDP targets are resolved and the `.vrm` avatar is read when
+//! the sinks are built (`mocapd run` / `bench`), and those errors name their key too.
 
 mod pipeline;
 mod raw;
 
-pub use raw::RawConfig;
+pub use raw::{RawConfig, DEFAULT_INPUT};
 
 use crate::pose::{ModelKind, PerformerPolicy, PoseSettings};
-use crate::source::{Pacing, SourceOptions};
+use crate::source::SourceOptions;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The documented defaults.
+/// The documented copy of the defaults (`config/default.toml`); [`RawConfig::defaults`] holds them.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
 /// A configuration problem, naming the file and the key.
@@ -28,7 +31,7 @@ pub enum ConfigError {
 }
 
 /// Resolved settings that the stages use.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// The source to read when the command line names none.
     pub input: String,
@@ -41,9 +44,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Loads the defaults, overridden by `path` when given.
+    /// Loads the built-in defaults, overridden by `path` when given.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let defaults = parse(DEFAULT_TOML, Path::new("config/default.toml (built in)"))?;
         let user = match path {
             None => RawConfig::default(),
             Some(p) => {
@@ -51,7 +53,17 @@ impl Settings {
                 parse(&text, p)?
             }
         };
-        resolve(defaults, user)
+        resolve(RawConfig::defaults(), user)
+    }
+
+    /// What `mocapd run` / `bench` hand to the pipeline ([`crate::pipeline::Pipeline::start`]).
+    pub fn stages(&self) -> crate::pipeline::StageSettings {
+        crate::pipeline::StageSettings {
+            source: self.source.clone(),
+            image_fps: self.image_fps,
+            pose: self.pose.clone(),
+            pipeline: self.pipeline.clone(),
+        }
     }
 }
 
@@ -80,11 +92,7 @@ pub(crate) fn seconds(key: &'static str, v: f64) -> Result<Duration, ConfigError
 fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError> {
     let (d, u) = (defaults.source, user.source);
     let input: String = pick(u.input, d.input, "source.input")?;
-    let pacing = match pick(u.pacing, d.pacing, "source.pacing")?.as_str() {
-        "native" => Pacing::Native,
-        "fast" => Pacing::Fast,
-        other => return Err(invalid("source.pacing", format!("'{other}' is not one of: native, fast"))),
-    };
+    let pacing = raw::by_name(&raw::PACINGS, &pick(u.pacing, d.pacing, "source.pacing")?).map_err(|e| invalid("source.pacing", e))?;
     let queue = pick(u.queue, d.queue, "source.queue")?;
     if !(1..=1024).contains(&queue) {
         return Err(invalid("source.queue", format!("must be between 1 and 1024, got {queue}")));
@@ -181,16 +189,44 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_file_is_exactly_the_built_in_defaults() {
+        let documented = parse(DEFAULT_TOML, Path::new("config/default.toml")).unwrap();
+        // Every key, with the same value as written in the file.
+        assert_eq!(documented, RawConfig::defaults());
+        // As the only layer (a key missing from it would be an error), it resolves to the same settings.
+        let built_in = Settings::load(None).unwrap();
+        assert_eq!(resolve(documented, RawConfig::default()).unwrap(), built_in);
+        // The built-in defaults are the stages' own.
+        assert_eq!(built_in.source, SourceOptions::default());
+        assert_eq!(built_in.pose, PoseSettings::default());
+        assert_eq!(built_in.pipeline, crate::pipeline::PipelineSettings::default());
+        assert_eq!(built_in.image_fps, crate::source::DEFAULT_IMAGE_DIR_FPS);
+        assert_eq!(built_in.input, DEFAULT_INPUT);
+    }
+
+    #[test]
+    fn validation_does_no_io() {
+        let load = |text: &str| resolve(RawConfig::defaults(), parse(text, Path::new("u")).unwrap());
+        // A host name is not looked up while validating: the sender resolves it when built.
+        let s = load("[sink.osc]\nenabled = true\ntarget = \"receiver.invalid:9000\"").unwrap();
+        assert_eq!(s.pipeline.osc.unwrap().target, "receiver.invalid:9000");
+        assert!(load("[sink.vmc]\ntarget = \"[::1]:39539\"").is_ok());
+        // The avatar file is kept as a path; building the VMC sender reads it, naming the key.
+        let s = load("[sink.vmc]\navatar = \"calibration/missing.vrm\"").unwrap();
+        let vmc = s.pipeline.vmc.unwrap();
+        assert_eq!(vmc.avatar_path.as_deref(), Some(Path::new("calibration/missing.vrm")));
+        let e = crate::sink::vmc::VmcSender::new(&vmc).unwrap_err().to_string();
+        assert!(e.contains("sink.vmc.avatar") && e.contains("calibration/missing.vrm") && e.contains(".vrm file"), "{e}");
+    }
+
+    #[test]
     fn errors_name_the_key() {
-        let bad = |text: &str| {
-            resolve(parse(DEFAULT_TOML, Path::new("d")).unwrap(), parse(text, Path::new("u")).unwrap()).unwrap_err().to_string()
-        };
+        let bad = |text: &str| resolve(RawConfig::defaults(), parse(text, Path::new("u")).unwrap()).unwrap_err().to_string();
         assert!(bad("[source]\npacing = \"slow\"").contains("source.pacing"));
         assert!(bad("[source]\nqueue = 0").contains("source.queue"));
         assert!(bad("[source]\nreconnect_min_s = 9.0\nreconnect_max_s = 1.0").contains("source.reconnect_max_s"));
         assert!(bad("[pose]\nmultipose_size = 250").contains("pose.multipose_size"));
         assert!(bad("[pose]\nperformer = \"tallest\"").contains("pose.performer"));
-        assert!(bad("[sink.vmc]\navatar = \"calibration/missing.vrm\"").contains("sink.vmc.avatar"));
         assert!(bad("[sink.vmc]\navatar_hips_height = 9.0").contains("sink.vmc.avatar_hips_height"));
         assert!(bad("[pipeline]\nsteps = 0").contains("pipeline.steps"));
         assert!(bad("[pipeline]\nengine = \"tract\"").contains("pipeline.engine"));
@@ -198,6 +234,9 @@ mod tests {
         assert!(bad("[pipeline]\nsmoothing_min_cutoff = -1.0").contains("pipeline.smoothing_min_cutoff"));
         assert!(bad("[pipeline]\nsmoothing_beta = nan").contains("pipeline.smoothing_beta"));
         assert!(bad("[sink.osc]\nenabled = true\ntarget = \"no port\"").contains("sink.osc.target"));
+        assert!(bad("[sink.vmc]\ntarget = \"127.0.0.1:0\"").contains("sink.vmc.target"));
+        assert!(bad("[sink.vmc]\ntarget = \":39539\"").contains("sink.vmc.target"));
+        assert!(bad("[record]\nbvh_units = \"ft\"").contains("record.bvh_units"));
         assert!(bad("[sink.vmc]\nmax_rate_hz = -1.0").contains("sink.vmc.max_rate_hz"));
         let unknown = parse("[sink.vmc]\nport = 1", Path::new("u.toml")).unwrap_err().to_string();
         assert!(unknown.contains("u.toml") && unknown.contains("port"), "{unknown}");

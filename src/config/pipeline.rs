@@ -1,20 +1,29 @@
 //! Validation of the `[pipeline]`, `[sink.vmc]`, `[sink.osc]` and `[record]` sections into
-//! [`PipelineSettings`]; every error names its key.
+//! [`PipelineSettings`]; every error names its key. No I/O: targets are only checked to be
+//! `host:port` (resolved when the sender is built) and the avatar path is kept (read then too).
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::raw::{RawPipeline, RawRecord, RawSinks};
+use super::raw::{by_name, RawPipeline, RawRecord, RawSinks, BVH_UNITS};
 use super::{invalid, pick, seconds, ConfigError};
 use crate::pipeline::smooth::Smoothing;
 use crate::pipeline::{PipelineSettings, RecordSettings};
-use crate::sink::bvh::Units;
 use crate::sink::osc::OscConfig;
 use crate::sink::unity::UnityConfig;
 use crate::sink::vmc::VmcConfig;
 
+/// A `host:port` receiver address, checked for its form only (no DNS: the sender resolves it).
 fn target(key: &'static str, v: String) -> Result<String, ConfigError> {
-    crate::sink::udp::resolve(&v).map_err(|e| invalid(key, e.to_string()))?;
-    Ok(v)
+    let bad = |why: &str| invalid(key, format!("'{v}' {why}: give the receiver as host:port, e.g. 127.0.0.1:9000"));
+    let Some((host, port)) = v.rsplit_once(':') else { return Err(bad("has no port")) };
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    if host.is_empty() || host.chars().any(char::is_whitespace) || host.contains(['[', ']']) {
+        return Err(bad("has no valid host"));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(v),
+        _ => Err(bad("has no valid port (1-65535)")),
+    }
 }
 
 fn rate(key: &'static str, v: f32) -> Result<Option<f32>, ConfigError> {
@@ -93,9 +102,10 @@ pub(super) fn resolve(
             target: target("sink.vmc.target", pick(uv.target.clone(), dv.target.clone(), "sink.vmc.target")?)?,
             max_rate_hz: rate("sink.vmc.max_rate_hz", pick(uv.max_rate_hz, dv.max_rate_hz, "sink.vmc.max_rate_hz")?)?,
             ok_with_tracking: pick(uv.ok_with_tracking, dv.ok_with_tracking, "sink.vmc.ok_with_tracking")?,
+            avatar_path: path(uv.avatar.clone(), dv.avatar.clone()),
             unity: UnityConfig {
                 upper_chest: pick(uv.upper_chest, dv.upper_chest, "sink.vmc.upper_chest")?,
-                avatar: avatar(pick(uv.avatar.clone(), dv.avatar.clone(), "sink.vmc.avatar")?)?,
+                avatar: None,
                 avatar_hips_height: hips_height(pick(uv.avatar_hips_height, dv.avatar_hips_height, "sink.vmc.avatar_hips_height")?)?,
             },
         })
@@ -111,11 +121,8 @@ pub(super) fn resolve(
     } else {
         None
     };
-    let bvh_units = match pick(ur.bvh_units.clone(), dr.bvh_units.clone(), "record.bvh_units")?.as_str() {
-        "m" => Units::Metres,
-        "cm" => Units::Centimetres,
-        other => return Err(invalid("record.bvh_units", format!("'{other}' is not one of: m, cm"))),
-    };
+    let bvh_units = by_name(&BVH_UNITS, &pick(ur.bvh_units.clone(), dr.bvh_units.clone(), "record.bvh_units")?)
+        .map_err(|e| invalid("record.bvh_units", e))?;
     let record = RecordSettings {
         bvh: path(ur.bvh.clone(), dr.bvh.clone()),
         bvh_units,
@@ -142,16 +149,6 @@ pub(super) fn resolve(
         osc,
         record,
     })
-}
-
-/// The user's VRM 0.x avatar (`sink.vmc.avatar`), whose own bone offsets are then sent; `""`: none.
-fn avatar(path: String) -> Result<Option<crate::sink::vrm::AvatarRig>, ConfigError> {
-    if path.is_empty() {
-        return Ok(None);
-    }
-    crate::sink::vrm::read_vrm0(std::path::Path::new(&path))
-        .map(Some)
-        .map_err(|e| invalid("sink.vmc.avatar", format!("{e} (give a VRM 0.x .vrm file, or \"\" for the SMPL proportions)")))
 }
 
 /// `sink.vmc.avatar_hips_height`: 0 means "from the avatar, else SMPL's".

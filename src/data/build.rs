@@ -27,8 +27,11 @@ use serde::{Deserialize, Serialize};
 
 use super::cond2d::{self, CameraPath, CameraRanges, DetectorNoise};
 use super::error::{io, DataError};
-use super::features::{canonicalize, change_speed, features, mirror, windows, FEATURE_DIM};
-use super::motion::Motion;
+use super::augment::{change_speed, mirror, windows};
+use crate::motion::codec::{encode as features, FEATURE_DIM};
+use crate::motion::frame2d::{normalize_sequence, Frame2d, NORM_MIN_SCORE};
+use crate::motion::placement::canonicalize;
+use crate::motion::Motion;
 use super::procedural::{self, ProceduralOptions};
 use super::sources;
 use crate::skeleton::coco::{coco_from_pose, NUM_COCO};
@@ -246,7 +249,7 @@ impl std::fmt::Display for BuildReport {
 /// The target layout, for the manifest.
 pub const TARGET_LAYOUT: &str = "per frame: [0..144) 24 SMPL joints x 6D local rotation (first two columns of the rotation matrix: c0x c0y c0z c1x c1y c1z, as skeleton::rotation::mat_to_6d); [144..148) foot contacts 0/1 (left ankle, left foot, right ankle, right foot); [148..151) pelvis position, metres, canonical frame (first frame faces +Z, root over the origin, feet on the floor)";
 
-const POSE2D_DOC: &str = "COCO-17 (u, v, score) from a moving virtual camera with detector noise, image y down; per 150-frame window: keypoints with score < 0.2 -> (0,0,0); others ((u-cx)/s, (v-cy)/s, score) with (cx, cy) the frame's COCO hip midpoint (11,12; interpolated from the nearest frames when a hip is missing) and s the window's median torso length |mid(5,6) - mid(11,12)| in pixels (fallback 0.35 x median bbox side); see mocapd::data::cond2d::normalize_sequence";
+const POSE2D_DOC: &str = "COCO-17 (u, v, score) from a moving virtual camera with detector noise, image y down; per 150-frame window: keypoints with score < 0.2 -> (0,0,0); others ((u-cx)/s, (v-cy)/s, score) with (cx, cy) the frame's COCO hip midpoint (11,12; interpolated from the nearest frames when a hip is missing) and s the window's median torso length |mid(5,6) - mid(11,12)| in pixels (fallback 0.35 x median bbox side); see mocapd::motion::frame2d::normalize_sequence";
 
 struct PlannedTake {
     info: TakeInfo,
@@ -492,7 +495,7 @@ impl ShardWriter {
     fn push(
         &mut self,
         motion: &[[f32; FEATURE_DIM]],
-        pose: &[cond2d::Frame2d],
+        pose: &[Frame2d],
         take: usize,
         speed: f32,
         mirrored: bool,
@@ -596,7 +599,7 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
                     for _ in 0..o.cameras {
                         let path = CameraPath::random(&o.camera, secs, &mut rng);
                         let kp = cond2d::project_clip(&path, &coco, &follow, FPS, &o.noise, &mut rng);
-                        let kp = cond2d::normalize_sequence(&kp);
+                        let kp = normalize_sequence(&kp);
                         writers[si].push(&feats, &kp, ti, speed, mirrored)?;
                         counts[si].samples += 1;
                     }
@@ -660,7 +663,7 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
             target_mean: mean,
             target_std: std,
             pose2d: POSE2D_DOC.into(),
-            pose2d_min_score: cond2d::NORM_MIN_SCORE,
+            pose2d_min_score: NORM_MIN_SCORE,
         },
         options: BuildOptions { progress: false, ..o.clone() },
     };

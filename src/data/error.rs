@@ -8,13 +8,13 @@ pub enum DataError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
-    Bvh(#[from] super::bvh::BvhError),
+    Bvh(#[from] crate::bvh::BvhError),
     #[error(transparent)]
     DeepMimic(#[from] super::deepmimic::DeepMimicError),
     #[error("take `{take}`: {source}")]
     Retarget { take: String, source: super::retarget::RetargetError },
     #[error("take `{take}`: {source}")]
-    Motion { take: String, source: super::motion::MotionError },
+    Motion { take: String, source: crate::motion::MotionError },
     #[error("take `{take}`: {source}")]
     Smpl { take: String, source: super::smpl_npz::NpzError },
     #[error("take `{take}` is empty (no frames)")]

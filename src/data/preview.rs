@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::cond2d::{self, CameraPath, CameraRanges, DetectorNoise};
 use super::error::DataError;
-use super::features::canonicalize;
-use super::motion::Motion;
+use crate::motion::placement::canonicalize;
+use crate::motion::{normalize_sequence, Motion};
 use super::procedural::{self, ProceduralOptions};
 use super::rigs;
 use super::sources;
@@ -146,7 +146,7 @@ pub fn preview(o: &PreviewOptions) -> Result<PreviewReport, DataError> {
     let mut rng = StdRng::seed_from_u64(o.seed);
     let path = CameraPath::random(&CameraRanges { fill: (0.5, 0.8), ..Default::default() }, n as f32 / m.fps, &mut rng);
     let follow = cond2d::follow_path(&m.root, m.fps);
-    let kp = cond2d::normalize_sequence(&cond2d::project_clip(&path, &coco, &follow, m.fps, &DetectorNoise::default(), &mut rng));
+    let kp = normalize_sequence(&cond2d::project_clip(&path, &coco, &follow, m.fps, &DetectorNoise::default(), &mut rng));
 
     let c = o.cell as f32;
     let title = 26;

@@ -14,7 +14,7 @@
 
 use rand::Rng;
 
-use super::motion::Motion;
+use crate::motion::Motion;
 use crate::skeleton::rotation::*;
 use crate::skeleton::smpl::{LEFT_RIGHT, NUM_JOINTS};
 use crate::skeleton::smpl_fk;
@@ -221,7 +221,7 @@ pub fn generate(opts: &ProceduralOptions, rng: &mut impl Rng) -> Motion {
         rot[0] = quat_normalize(quat_mul(axis_angle_to_quat([0.0, heading, 0.0]), rot[0]));
         // Feet on the floor.
         let p = smpl_fk(&rot, [pos[0], 0.0, pos[2]]);
-        let lowest = super::motion::FOOT_JOINTS.iter().map(|&j| p[j][1]).fold(f32::INFINITY, f32::min);
+        let lowest = crate::motion::clip::FOOT_JOINTS.iter().map(|&j| p[j][1]).fold(f32::INFINITY, f32::min);
         out.root.push([pos[0], -lowest, pos[2]]);
         out.rotations.push(rot);
     }

@@ -4,8 +4,8 @@
 //! onto the source's), swing correction from the source's world bone vectors, resampling to
 //! 30 fps and floor alignment. The result uses SMPL rest offsets, so bone lengths are SMPL's.
 
-use super::bvh::Bvh;
-use super::motion::{Motion, MotionError};
+use crate::bvh::Bvh;
+use crate::motion::{Motion, MotionError};
 use super::rigs::{RigMap, UpAxis};
 use crate::skeleton::fk::forward_kinematics;
 use crate::skeleton::rotation::*;

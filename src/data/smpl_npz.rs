@@ -10,7 +10,7 @@
 //!
 //! SMPL rotates the body about the pelvis joint, so the pelvis sits at `J_pelvis + trans`.
 
-use super::motion::Motion;
+use crate::motion::Motion;
 use crate::skeleton::rotation::{axis_angle_to_quat, quat_mul, Quat, Vec3};
 use crate::skeleton::smpl::{NUM_JOINTS, REST_JOINTS};
 use candle_core::npy::NpzTensors;

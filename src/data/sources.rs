@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::bvh::Bvh;
+use crate::bvh::Bvh;
 use super::error::{io, DataError};
-use super::motion::Motion;
+use crate::motion::Motion;
 use super::retarget::{retarget, retarget_bvh, SourceClip};
 use super::rigs::{self, RigMap};
 
@@ -173,6 +173,13 @@ pub fn load_file(path: &Path, rig: Option<&RigMap>, id: &str) -> Result<(Motion,
             return Err(io(path)(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
         }
         let bvh = Bvh::read(path)?;
+        // mocapd's own recordings (`[record] bvh`, `lift --out x.bvh`) are SMPL-24 already.
+        if let Some(clip) = rig.is_none().then(|| crate::motion::bvh::to_clip(&bvh)).flatten() {
+            let mut motion = clip.resample(30.0).map_err(|source| DataError::Motion { take: id.to_string(), source })?;
+            motion.align_floor();
+            validate(id, &motion)?;
+            return Ok((motion, rigs::SMPL.name));
+        }
         let r = match rig {
             Some(r) => r,
             None => detect_rig(&bvh).ok_or_else(|| DataError::UnknownRig { path: path.to_path_buf() })?,

@@ -1,5 +1,5 @@
 //! Diffusion training side: noise schedule, forward noising q(x_t | x0) with scalar or per-frame
-//! (PTSS) timesteps, and SNR loss weightings (seed `/work/shared/seeds/000_2089a3e28466b77a.txt`
+//! (PTSS) timesteps, and SNR loss weightings (ViMo
 //! §3.3 (i) Algorithm 1, §3.4 (iii), §IV).
 pub mod schedule;
 pub mod weighting;

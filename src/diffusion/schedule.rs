@@ -1,5 +1,5 @@
 //! Linear β schedule (1e-4 → 0.02, T = 1000), ᾱ, SNR, forward noising with scalar or per-frame
-//! timesteps (seed `/work/shared/seeds/000_2089a3e28466b77a.txt` Algorithm 1), and the PTSS
+//! timesteps (ViMo Algorithm 1), and the PTSS
 //! timestep sampler (§2.3, §IV "Temporal Modeling with PTSS").
 //!
 //! Timesteps are 0-based indices t ∈ [0, T): ᾱ_t = ∏_{i ≤ t} (1 − β_i), so t = 0 is the least
@@ -39,7 +39,7 @@ impl NoiseSchedule {
         })
     }
 
-    /// The seed's schedule: T = 1000, β 1e-4 → 0.02.
+    /// ViMo's schedule: T = 1000, β 1e-4 → 0.02.
     pub fn seed_default(dev: &Device) -> Result<Self> {
         Self::linear(1000, 1e-4, 0.02, dev)
     }

@@ -1,6 +1,6 @@
-//! Timestep loss weightings for the x0 objective (seed `/work/shared/seeds/000_2089a3e28466b77a.txt`
+//! Timestep loss weightings for the x0 objective (ViMo
 //! §2.4, §3.4 (iii), §IV "SNR Weighting Strategies"): constant, SNR, Min-SNR-γ (default γ = 5),
-//! and the seed's recommended sqrt-decay averaging w_t = ½[min(SNR_t, γ) + √(1 − t/T)] (γ = 1),
+//! and ViMo's recommended sqrt-decay averaging w_t = ½[min(SNR_t, γ) + √(1 − t/T)] (γ = 1),
 //! each optionally normalised by its batch mean. Per-frame weights when t is per frame.
 //!
 //! t is the 0-based step index (see [`super::schedule`]), so √(1 − t/T) is 1 at t = 0 and
@@ -22,12 +22,12 @@ pub enum Weighting {
 }
 
 impl Weighting {
-    /// Min-SNR with the seed's default γ = 5.
+    /// Min-SNR (Min-SNR weighting, Hang et al. 2023) with ViMo's default γ = 5.
     pub fn min_snr() -> Self {
         Weighting::MinSnr { gamma: 5.0 }
     }
 
-    /// The seed's recommended setting: sqrt-decay averaging, γ = 1.
+    /// ViMo's recommended setting: sqrt-decay averaging, γ = 1.
     pub fn recommended() -> Self {
         Weighting::SqrtDecayAveraging { gamma: 1.0 }
     }

@@ -16,13 +16,13 @@ use indicatif::ProgressBar;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::decode::{decode, Placement, Pose};
-use super::format::{read_motion, MotionFileError};
-use super::input::Track2d;
-use super::lift::{read_track, LiftError, LiftOptions, Lifter, DEFAULT_CHECKPOINT};
 use super::metrics::{metrics, Joints, Metrics};
+use super::offline::{lift_track, read_track, LiftError, LiftOptions};
 use crate::data::build::{read_manifest, Split};
-use crate::data::cond2d::Frame2d;
+use crate::infer::{InferError, Lifter, DEFAULT_CHECKPOINT};
+use crate::motion::codec::decode_frame;
+use crate::motion::{read_motion, Frame2d, MotionFileError, MotionFrame, Placement};
+use crate::pose::performer::Track2d;
 use crate::data::DataError;
 use crate::model::onnx::Engine;
 use crate::pose::record::Header;
@@ -71,10 +71,16 @@ pub enum EvalError {
     Data(#[from] DataError),
     #[error(transparent)]
     Motion(#[from] MotionFileError),
-    #[error("model: {0}")]
-    Model(#[from] candle_core::Error),
+    #[error(transparent)]
+    Infer(#[from] InferError),
     #[error("{0}")]
     Mismatch(String),
+}
+
+impl From<candle_core::Error> for EvalError {
+    fn from(e: candle_core::Error) -> Self {
+        EvalError::Infer(e.into())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -95,8 +101,8 @@ pub struct EvalReport {
     pub streaming_hop: Option<usize>,
 }
 
-/// Lifts one whole 2D sequence to one pose per frame, each with its `inferred` flag.
-pub type SequenceLift<'a> = dyn Fn(&Lifter, &Track2d) -> Result<Vec<(Pose, bool)>, LiftError> + 'a;
+/// Lifts one whole 2D sequence to one frame per input frame (with its `inferred` flag).
+pub type SequenceLift<'a> = dyn Fn(&Lifter, &Track2d) -> Result<Vec<MotionFrame>, LiftError> + 'a;
 
 /// Another way to lift each evaluated sequence (the streaming path), and its hop for the report.
 pub struct Streaming<'a> {
@@ -132,7 +138,7 @@ impl std::fmt::Display for EvalReport {
 }
 
 fn joints_of(rows: &[Vec<f32>]) -> Vec<Joints> {
-    rows.iter().map(|r| decode(r).joints()).collect()
+    rows.iter().map(|r| decode_frame(r).joints()).collect()
 }
 
 /// Window-weighted mean of per-window metrics.
@@ -238,7 +244,7 @@ fn eval_val(lifter: &Lifter, opts: &EvalOptions, streaming: Option<&Streaming>) 
                     .flatten_from(1)?
                     .to_vec2::<f32>()?
                     .iter()
-                    .map(|c| Ok((st.lift)(lifter, &clip_track(c, f64::from(manifest.fps)))?.iter().map(|(p, _)| p.joints()).collect()))
+                    .map(|c| Ok((st.lift)(lifter, &clip_track(c, f64::from(manifest.fps)))?.iter().map(|p| p.joints()).collect()))
                     .collect::<Result<_, EvalError>>()?,
                 None => {
                     let pz = lifter.sample_model_space(&clips, opts.steps, opts.guidance, None, &mut rng)?;
@@ -262,7 +268,7 @@ fn eval_val(lifter: &Lifter, opts: &EvalOptions, streaming: Option<&Streaming>) 
     Ok((per.len(), per.len() * s, average(&per)))
 }
 
-fn place_all(poses: &[Pose]) -> Vec<Joints> {
+fn place_all(poses: &[MotionFrame]) -> Vec<Joints> {
     let Some(first) = poses.first() else { return vec![] };
     let pl = Placement::canonical_for(first);
     poses.iter().map(|p| pl.to_canonical(p).joints()).collect()
@@ -277,7 +283,7 @@ fn eval_file(
 ) -> Result<(usize, Metrics), EvalError> {
     let (_, gt) = read_motion(gt_path)?;
     let track = read_track(kp)?;
-    let lifted: Vec<(Pose, bool)> = match streaming {
+    let lifted: Vec<MotionFrame> = match streaming {
         Some(st) => (st.lift)(lifter, &track)?,
         None => {
             let lo = LiftOptions {
@@ -290,16 +296,15 @@ fn eval_file(
                 hop: (lifter.frames() * 2 / 3).max(1),
                 ..Default::default()
             };
-            let frames = lifter.lift_track(&track, &lo)?.frames;
-            frames.iter().map(|f| (Pose { root: f.root, rotations: f.rotations, contacts: [0.0; 4] }, f.inferred)).collect()
+            lift_track(lifter, &track, &lo)?.frames
         }
     };
-    let by_frame: std::collections::HashMap<u64, &super::format::MotionFrame> = gt.iter().map(|f| (f.frame, f)).collect();
+    let by_frame: std::collections::HashMap<u64, &MotionFrame> = gt.iter().map(|f| (f.frame, f)).collect();
     let (mut pp, mut gp) = (Vec::new(), Vec::new());
-    for ((p, inferred), frame) in lifted.iter().zip(&track.frame) {
-        if let Some(g) = by_frame.get(frame).filter(|_| !inferred) {
-            pp.push(Pose { root: p.root, rotations: p.rotations, contacts: [0.0; 4] });
-            gp.push(Pose { root: g.root, rotations: g.rotations, contacts: [0.0; 4] });
+    for (p, frame) in lifted.iter().zip(&track.frame) {
+        if let Some(g) = by_frame.get(frame).filter(|_| !p.inferred) {
+            pp.push(*p);
+            gp.push(**g);
         }
     }
     if pp.is_empty() {

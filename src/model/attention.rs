@@ -1,5 +1,5 @@
-//! Attention, MLP and LayerNorm building blocks of the ViMo denoiser and pose encoder (seed
-//! `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.3 (ii)). Inference-lean: fused QKV, fused
+//! Attention, MLP and LayerNorm building blocks of the ViMo denoiser and pose encoder (ViMo
+//! §3.3 (ii)). Inference-lean: fused QKV, fused
 //! softmax/layer-norm kernels when no gradient is tracked, cross-attention K/V precomputed per
 //! window ([`CrossKv`]). candle's fused `softmax_last_dim`/`layer_norm` have no backward pass, so
 //! tensors that track gradients (training) take the composed, differentiable path instead.

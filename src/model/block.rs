@@ -1,9 +1,9 @@
 //! One denoiser block: self-attention over motion frames, cross-attention to pose tokens, MLP,
-//! each output FiLM-modulated (seed `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.3 (ii)-(iii)).
+//! each output FiLM-modulated (ViMo §3.3 (ii)-(iii)).
 //!
 //! FiLM: y = x + (1 + γ) ⊙ f(LN(x)) + β for each sub-layer f, with (γ, β) = Linear(c),
 //! c = SiLU([embed(t), encode(p)]). V1 has one (γ, β) for the three sub-layers, V2 three.
-//! The seed broadcasts one modulation over all frames; with vectorised timesteps the t-part of
+//! ViMo broadcasts one modulation over all frames; with vectorised timesteps the t-part of
 //! c is per frame, so c (and γ, β) are per frame [B, S, ·]. The linear on the concatenation is
 //! stored as two linears, `film_t` (on embed(t), with bias) + `film_p` (on encode(p), no bias):
 //! the same function, but the pose part is computed once per window ([`BlockCond`]).

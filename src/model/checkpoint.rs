@@ -2,7 +2,7 @@
 //! (keys as built by [`Denoiser::new`]), the [`ModelConfig`] as JSON in the header metadata
 //! (`format`, `config`), and optional per-feature motion normalisation stats (`stats.mean`,
 //! `stats.std`, [motion_dim]). Training saves from its `VarMap`; inference loads plain tensors
-//! (fused kernels). Model per seed `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.3.
+//! (fused kernels). Model per ViMo §3.3.
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -68,6 +68,15 @@ impl View for &Raw {
 fn raw(t: &Tensor) -> candle_core::Result<Raw> {
     let v = t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
     Ok(Raw { shape: t.dims().to_vec(), bytes: v.iter().flat_map(|x| x.to_le_bytes()).collect() })
+}
+
+/// Writes a randomly initialised model of `cfg` (e.g. [`ModelConfig::tiny`]) with `stats` to
+/// `path`: a real checkpoint for tests and smoke runs that need no trained weights.
+pub fn save_random_checkpoint(path: &Path, cfg: &ModelConfig, stats: Option<&MotionStats>) -> Result<(), CheckpointError> {
+    let vm = VarMap::new();
+    crate::model::Denoiser::new(cfg, candle_nn::VarBuilder::from_varmap(&vm, DType::F32, &candle_core::Device::Cpu))
+        .map_err(|source| CheckpointError::Tensor { path: path.to_path_buf(), source })?;
+    save_checkpoint(path, &vm, cfg, stats)
 }
 
 /// Writes weights, config and stats to `path`.

@@ -1,9 +1,9 @@
-//! `ModelConfig`: hyper-parameters of the ViMo-style denoiser (seed
-//! `/work/shared/seeds/000_2089a3e28466b77a.txt`, §3.3 (ii)-(iv) and §VI: small d=128/4 heads,
+//! `ModelConfig`: hyper-parameters of the ViMo-style denoiser (ViMo
+//! §3.3 (ii)-(iv) and §VI: small d=128/4 heads,
 //! big d=256/8 heads, 3 blocks, FiLM v1/v2, condition dropout 0.25, S=150, motion 151).
 use serde::{Deserialize, Serialize};
 
-/// FiLM strategy of a block (seed §3.3 (ii)).
+/// FiLM strategy of a block (ViMo §3.3 (ii)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FilmVariant {
     /// One γ/β pair shared by the self-attention, cross-attention and MLP outputs.
@@ -13,7 +13,7 @@ pub enum FilmVariant {
 }
 
 /// MLP activation. `Relu` is the default: at d=128 on CPU candle's element-wise ops dominate
-/// (erf-GELU ≈ 1 ms per call, `/work/shared/reference/build-and-speed.md`); relu is the cheapest.
+/// (erf-GELU ≈ 1 ms per call; it alone doubled the update, README "Benchmarks"); relu is the cheapest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Activation {
     Relu,

@@ -1,4 +1,4 @@
-//! The ViMo denoiser D(x_t, t, p) → x̂0 (seed `/work/shared/seeds/000_2089a3e28466b77a.txt`
+//! The ViMo denoiser D(x_t, t, p) → x̂0 (ViMo
 //! §3.3): input projection 151→d + learned positional embedding, N FiLM blocks, LN, output
 //! linear d→151. The pose condition is encoded once per window into a [`PoseCondition`]
 //! (pose tokens, pooled encoding, per-block cross-attention K/V and FiLM pose part), so a

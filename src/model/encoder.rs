@@ -1,6 +1,6 @@
 //! 2D pose-sequence encoder: COCO-17 (x, y, confidence) per frame → per-frame pose tokens (for
 //! cross-attention) and a pooled pose encoding (for FiLM), plus the learned null condition of
-//! classifier-free guidance (seed `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.2 (i), §3.3
+//! classifier-free guidance (ViMo §3.2 (i), §3.3
 //! (iii)-(iv): "a lightweight temporal transformer"; "missing or low-confidence joints are masked").
 //!
 //! Masking choice: a joint with confidence < `conf_threshold` has its x, y zeroed and a mask bit

@@ -1,6 +1,6 @@
 //! The ViMo-style denoiser in candle: 2D pose encoder, per-frame timestep embedding, FiLM-
-//! modulated transformer blocks, predicting clean motion x0 (seed
-//! `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.3).
+//! modulated transformer blocks, predicting clean motion x0 (ViMo
+//! §3.3).
 pub mod attention;
 pub mod block;
 pub mod checkpoint;
@@ -11,7 +11,7 @@ pub mod onnx;
 pub mod runtime;
 pub mod timestep;
 
-pub use checkpoint::{load_checkpoint, save_checkpoint, Checkpoint, CheckpointError, MotionStats};
+pub use checkpoint::{load_checkpoint, save_checkpoint, save_random_checkpoint, Checkpoint, CheckpointError, MotionStats};
 pub use config::{Activation, FilmVariant, ModelConfig};
 pub use denoiser::{Denoiser, PoseCondition};
 pub use runtime::tune_allocator;

@@ -1,4 +1,4 @@
-//! Process-level CPU tuning for the candle denoiser (see `/work/shared/reference/build-and-speed.md`:
+//! Process-level CPU tuning for the candle denoiser (per-op overhead matters here:
 //! candle's element-wise ops and temporaries dominate at d=128). Every candle op allocates its
 //! output; with glibc's default thresholds, buffers ≥ 128 KiB are mmap'd and unmapped per op, so
 //! a forward spends much of its time in page faults. Raising the mmap and trim thresholds keeps

@@ -1,5 +1,5 @@
-//! Per-frame (vectorised) diffusion-timestep embedding: sinusoid + MLP (seed
-//! `/work/shared/seeds/000_2089a3e28466b77a.txt` §2.3 / §3.3 (iv), FVDM vectorised timesteps).
+//! Per-frame (vectorised) diffusion-timestep embedding: sinusoid + MLP (ViMo
+//! §2.3 / §3.3 (iv), FVDM vectorised timesteps).
 //! Input t is [B, S] (one timestep per frame); scalar [] or per-sample [B] timesteps are
 //! broadcast to [B, S] by [`per_frame_t`].
 use candle_core::{DType, Module, Result, Tensor, D};

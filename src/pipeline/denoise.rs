@@ -21,19 +21,22 @@ use super::presence::Presence;
 use super::settings::PipelineSettings;
 use super::smooth::PoseFilter;
 use super::stats::Stats;
-use crate::lift::decode::{decode, encode, keep_sign, Placement, Pose};
-use crate::lift::{FrameNoise, Lifter};
-use crate::sink::MotionFrame;
-use crate::skeleton::rotation::{add, norm, scale, sub, Vec3, QUAT_IDENTITY};
+use crate::infer::{Features, FrameNoise, Lifter};
+use crate::motion::codec::{decode_frame, encode_frame};
+use crate::motion::frame::keep_sign;
+use crate::motion::{MotionFrame, Placement};
+use crate::skeleton::rotation::{add, norm, scale, sub, Vec3};
 use crate::window::{Pose2d, Window};
 
 /// Frames gathered before the first update (about a quarter of a second at 30 fps).
 pub const WARMUP_FRAMES: usize = 8;
 
-/// One frame the stream generated, with when its pose was made.
+/// One frame the stream generated, with when its video frame was captured and its pose made.
 #[derive(Debug, Clone)]
 pub struct Emitted {
     pub frame: MotionFrame,
+    /// When the source captured the video frame (for latency accounting).
+    pub captured: Instant,
     /// When the pose stage finished the frame.
     pub posed: Instant,
 }
@@ -49,9 +52,9 @@ pub struct Stream {
     lookahead: u64,
     window: Window,
     /// World-frame features of the last sent frames, ending at `sent_end`.
-    history: VecDeque<Vec<f32>>,
+    history: VecDeque<Features>,
     sent_end: u64,
-    last: Option<Pose>,
+    last: Option<MotionFrame>,
     last_t: f64,
     max_root_speed: Option<f32>,
     presence: Presence,
@@ -123,13 +126,9 @@ impl Stream {
         let mut out = Vec::with_capacity((target - self.sent_end) as usize);
         for i in self.sent_end..target {
             let Some(p) = self.window.get(i).cloned() else { continue };
-            let model = feats.as_ref().map(|z| decode(&z[(i - ws) as usize]));
+            let model = feats.as_ref().map(|z| decode_frame(&z[(i - ws) as usize]));
             let mode = self.presence.step(p.t, p.seen, self.last.as_ref());
-            let mut pose = self.presence.apply(mode, model.as_ref()).or(self.last).unwrap_or(Pose {
-                root: [0.0, 0.92, 0.0],
-                rotations: [QUAT_IDENTITY; 24],
-                contacts: [0.0; 4],
-            });
+            let mut pose = self.presence.apply(mode, model.as_ref()).or(self.last).unwrap_or(MotionFrame { root: [0.0, 0.92, 0.0], ..MotionFrame::rest(0, 0.0) });
             if let Some(prev) = &self.last {
                 keep_sign(&prev.rotations, &mut pose.rotations);
                 if let Some(v) = self.max_root_speed {
@@ -145,22 +144,15 @@ impl Stream {
                 pose = f.apply(p.t, &pose);
             }
             self.last_t = p.t;
-            self.history.push_back(encode(&pose));
+            self.history.push_back(encode_frame(&pose));
             if self.history.len() > self.window.capacity() {
                 self.history.pop_front();
             }
             self.last = Some(pose);
-            let frame = MotionFrame {
-                frame: i,
-                t: p.t,
-                captured: Some(p.captured),
-                root: pose.root,
-                rotations: pose.rotations,
-                contacts: pose.contacts,
-                inferred: !p.seen || !matches!(mode, super::presence::Mode::Live),
-            };
+            let inferred = !p.seen || !matches!(mode, super::presence::Mode::Live);
+            let frame = MotionFrame { frame: i, t: p.t, inferred, ..pose };
             self.stats.frames_out.fetch_add(1, Relaxed);
-            out.push(Emitted { frame, posed: p.posed });
+            out.push(Emitted { frame, captured: p.captured, posed: p.posed });
         }
         self.sent_end = target;
         out
@@ -168,14 +160,14 @@ impl Stream {
 
     /// Samples the window starting at `ws` with the sent frames in-filled; world features per
     /// window frame, or `None` when the model failed (logged; the last pose is held).
-    fn sample(&mut self, lifter: &Lifter, ws: u64) -> Option<Vec<Vec<f32>>> {
+    fn sample(&mut self, lifter: &Lifter, ws: u64) -> Option<Vec<Features>> {
         let t0 = Instant::now();
         let s = lifter.frames();
         let kp = self.window.keypoints(ws, s);
         let known_n = ((self.sent_end - ws) as usize).min(self.history.len());
-        let known: Vec<Vec<f32>> = self.history.iter().skip(self.history.len() - known_n).cloned().collect();
+        let known: Vec<Features> = self.history.iter().skip(self.history.len() - known_n).cloned().collect();
         let place = match (known.first(), &self.last) {
-            (Some(f), _) => Placement::canonical_for(&decode(f)),
+            (Some(f), _) => Placement::canonical_for(&decode_frame(f)),
             (None, Some(p)) => Placement::canonical_for(p),
             (None, None) => Placement::IDENTITY,
         };
@@ -244,7 +236,7 @@ impl DenoiseLoop {
                 }
             }
             for e in self.stream.update(&self.lifter, ended) {
-                self.out.send(Outgoing { frame: e.frame, posed: e.posed, emitted: Instant::now() });
+                self.out.send(Outgoing { frame: e.frame, captured: e.captured, posed: e.posed, emitted: Instant::now() });
             }
             if ended {
                 break;

@@ -23,12 +23,15 @@ use crate::sink::osc::OscSender;
 use crate::sink::udp::UdpSender;
 use crate::sink::vmc::VmcSender;
 use crate::sink::vrma::VrmaRecorder;
-use crate::sink::{MotionFrame, Sink, SinkError, SinkStats};
+use crate::motion::MotionFrame;
+use crate::sink::{Sink, SinkError, SinkStats};
 
 /// One emitted frame on its way to the sinks.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub frame: MotionFrame,
+    /// When the source captured the video frame behind it.
+    pub captured: Instant,
     /// When the pose stage finished its frame.
     pub posed: Instant,
     /// When the denoise loop emitted it.
@@ -239,7 +242,7 @@ async fn drive(name: &'static str, sink: Driven, mut rx: Receiver<Outgoing>, pri
 
 /// Capture → sent for the primary sink, split by stage.
 fn record_latency(stats: &Stats, o: &Outgoing) {
-    let Some(c) = o.frame.captured else { return };
+    let c = o.captured;
     let now = Instant::now();
     let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_secs_f64() * 1e3;
     stats.record(Sample {

@@ -13,9 +13,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::stats::Stats;
-use super::PipelineError;
-use crate::config::Settings;
-use crate::lift::input::performer_track;
+use super::{PipelineError, StageSettings};
+use crate::pose::performer::performer_track;
 use crate::pose::record::KeypointReader;
 use crate::pose::{PoseEstimator, PoseFrame};
 use crate::source::{self, SourceSpec};
@@ -66,7 +65,7 @@ fn to_pose2d(pf: &PoseFrame, captured: Instant) -> Pose2d {
 /// drop-oldest). The thread ends at end of input or when `stop` is set.
 pub fn spawn(
     input: &str,
-    settings: &Settings,
+    settings: &StageSettings,
     tx: Sender<Pose2d>,
     rx: Receiver<Pose2d>,
     stats: Arc<Stats>,

@@ -19,10 +19,9 @@ pub mod presence;
 pub mod settings;
 pub mod smooth;
 pub mod stats;
-pub mod stream_eval;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
@@ -33,8 +32,9 @@ pub use fanout::SinkReport;
 pub use settings::{PipelineSettings, RecordSettings};
 pub use stats::{Sample, Stats};
 
-use crate::config::Settings;
-use crate::lift::{LiftError, Lifter};
+use crate::infer::{InferError, Lifter};
+use crate::pose::PoseSettings;
+use crate::source::SourceOptions;
 
 /// Why the pipeline could not start.
 #[derive(Debug, thiserror::Error)]
@@ -46,11 +46,23 @@ pub enum PipelineError {
     #[error(transparent)]
     Keypoints(#[from] crate::pose::record::RecordError),
     #[error(transparent)]
-    Model(#[from] LiftError),
+    Model(#[from] InferError),
     #[error(transparent)]
     Sink(#[from] crate::sink::SinkError),
     #[error("cannot start thread {0}: {1}")]
     Thread(String, std::io::Error),
+}
+
+/// Everything the pipeline's stages need: how to read the input, the pose stage, and the
+/// pipeline's own settings (`config::Settings::stages` gives them from a configuration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageSettings {
+    /// How the source delivers frames (pacing, queue, reconnects).
+    pub source: SourceOptions,
+    /// Frame rate given to a directory of images.
+    pub image_fps: f64,
+    pub pose: PoseSettings,
+    pub pipeline: PipelineSettings,
 }
 
 /// A running pipeline. Dropping it stops and joins every thread.
@@ -79,7 +91,7 @@ pub struct RunReport {
 impl Pipeline {
     /// Starts every stage on `input` (a source string, as `mocapd keypoints` takes). Setting
     /// `stop` ends the input; the rest drains.
-    pub fn start(input: &str, settings: &Settings, stop: Arc<AtomicBool>) -> Result<Self, PipelineError> {
+    pub fn start(input: &str, settings: &StageSettings, stop: Arc<AtomicBool>) -> Result<Self, PipelineError> {
         let ps = &settings.pipeline;
         let lifter = Lifter::load(&ps.checkpoint)?.with_engine(ps.engine, settings.pose.onnxruntime.as_deref())?;
         let stats = Arc::new(Stats::new());
@@ -141,7 +153,7 @@ impl Drop for Pipeline {
 
 /// `mocapd run`: runs until the input ends or `shutdown` is set, printing the status line on
 /// stderr every `settings.pipeline.status_every`.
-pub fn run(input: &str, settings: &Settings, shutdown: Arc<AtomicBool>) -> Result<RunReport, PipelineError> {
+pub fn run(input: &str, settings: &StageSettings, shutdown: Arc<AtomicBool>) -> Result<RunReport, PipelineError> {
     let p = Pipeline::start(input, settings, Arc::clone(&shutdown))?;
     let mut status = stats::StatusLine::new(&p.stats);
     let mut next = Instant::now() + settings.pipeline.status_every.unwrap_or(Duration::from_secs(1));

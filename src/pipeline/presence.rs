@@ -3,7 +3,7 @@
 //! down, same place and heading); when they return the output blends from the idle pose back
 //! into the model's over `blend`. Root translation never jumps: idle keeps the held root, and
 //! the return blend interpolates it.
-use crate::lift::decode::Pose;
+use crate::motion::MotionFrame;
 use crate::skeleton::rotation::{axis_angle_to_quat, slerp, Quat, QUAT_IDENTITY};
 use crate::skeleton::smpl::NUM_JOINTS;
 
@@ -12,21 +12,22 @@ const LEFT_SHOULDER: usize = 16;
 const RIGHT_SHOULDER: usize = 17;
 
 /// The idle pose for a held pose: its root and heading, everything else neutral.
-pub fn idle_pose(held: &Pose) -> Pose {
+pub fn idle_pose(held: &MotionFrame) -> MotionFrame {
     let mut rotations: [Quat; NUM_JOINTS] = [QUAT_IDENTITY; NUM_JOINTS];
     rotations[0] = held.rotations[0];
     rotations[LEFT_SHOULDER] = axis_angle_to_quat([0.0, 0.0, -1.2]);
     rotations[RIGHT_SHOULDER] = axis_angle_to_quat([0.0, 0.0, 1.2]);
-    Pose { root: held.root, rotations, contacts: [1.0; 4] }
+    MotionFrame { root: held.root, rotations, contacts: [1.0; 4], ..*held }
 }
 
 /// Interpolates two poses joint by joint (slerp) and the root linearly.
-pub fn blend(a: &Pose, b: &Pose, w: f32) -> Pose {
+pub fn blend(a: &MotionFrame, b: &MotionFrame, w: f32) -> MotionFrame {
     let w = w.clamp(0.0, 1.0);
-    Pose {
+    MotionFrame {
         root: std::array::from_fn(|k| a.root[k] + w * (b.root[k] - a.root[k])),
         rotations: std::array::from_fn(|j| slerp(a.rotations[j], b.rotations[j], w)),
         contacts: std::array::from_fn(|k| a.contacts[k] + w * (b.contacts[k] - a.contacts[k])),
+        ..*b
     }
 }
 
@@ -54,9 +55,9 @@ pub struct Presence {
     blend: f64,
     last_seen: Option<f64>,
     /// When the idle began (performer gone past the timeout) and the pose held then.
-    idle: Option<(f64, Pose)>,
+    idle: Option<(f64, MotionFrame)>,
     /// When the performer came back and the pose sent just before.
-    back: Option<(f64, Pose)>,
+    back: Option<(f64, MotionFrame)>,
 }
 
 impl Presence {
@@ -70,7 +71,7 @@ impl Presence {
     }
 
     /// The mode of the frame at `t`; `last_sent` is the pose sent for the previous frame.
-    pub fn step(&mut self, t: f64, seen: bool, last_sent: Option<&Pose>) -> Mode {
+    pub fn step(&mut self, t: f64, seen: bool, last_sent: Option<&MotionFrame>) -> Mode {
         if seen {
             self.last_seen = Some(t);
             if let Some((_, _)) = self.idle.take() {
@@ -93,7 +94,7 @@ impl Presence {
         if self.idle.is_none() {
             self.back = None;
             let held =
-                last_sent.copied().unwrap_or(Pose { root: [0.0, 0.92, 0.0], rotations: [QUAT_IDENTITY; NUM_JOINTS], contacts: [1.0; 4] });
+                last_sent.copied().unwrap_or(MotionFrame { root: [0.0, 0.92, 0.0], rotations: [QUAT_IDENTITY; NUM_JOINTS], contacts: [1.0; 4], ..MotionFrame::rest(0, 0.0) });
             self.idle = Some((t, held));
         }
         let t0 = self.idle.as_ref().map_or(t, |(t0, _)| *t0);
@@ -101,7 +102,7 @@ impl Presence {
     }
 
     /// The pose for `mode`, given the model's pose (ignored while idle).
-    pub fn apply(&self, mode: Mode, model: Option<&Pose>) -> Option<Pose> {
+    pub fn apply(&self, mode: Mode, model: Option<&MotionFrame>) -> Option<MotionFrame> {
         match mode {
             Mode::Live => model.copied(),
             Mode::Idle(w) => self.idle.as_ref().map(|(_, held)| blend(held, &idle_pose(held), w)),
@@ -120,7 +121,7 @@ mod tests {
     #[test]
     fn gone_then_idle_then_back() {
         let mut p = Presence::new(1.0, 1.0, 0.5);
-        let pose = Pose { root: [1.0, 0.9, 2.0], rotations: [QUAT_IDENTITY; NUM_JOINTS], contacts: [0.0; 4] };
+        let pose = MotionFrame { root: [1.0, 0.9, 2.0], rotations: [QUAT_IDENTITY; NUM_JOINTS], contacts: [0.0; 4], ..MotionFrame::rest(0, 0.0) };
         assert_eq!(p.step(0.0, true, None), Mode::Live);
         assert_eq!(p.step(0.5, false, Some(&pose)), Mode::Live, "short gap: in-filled by the model");
         let Mode::Idle(w) = p.step(1.5, false, Some(&pose)) else { panic!("idle") };

@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use super::smooth::Smoothing;
 use crate::model::onnx::Engine;
-use crate::sink::bvh::Units;
+use crate::motion::bvh::Units;
 use crate::sink::osc::OscConfig;
 use crate::sink::vmc::VmcConfig;
 
-/// How the denoise loop runs and where its output goes.
-#[derive(Debug, Clone)]
+/// How the denoise loop runs and where its output goes. `Default` holds the built-in defaults
+/// of the `[pipeline]`, `[sink.*]` and `[record]` keys (`config::RawConfig::defaults` takes
+/// them from here).
+#[derive(Debug, Clone, PartialEq)]
 pub struct PipelineSettings {
     /// `mocapd.denoiser/1` checkpoint.
     pub checkpoint: PathBuf,
@@ -51,7 +53,7 @@ pub struct PipelineSettings {
 }
 
 /// Recordings; each is off when its path is `None`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecordSettings {
     /// Crash-safe BVH, written while running.
     pub bvh: Option<PathBuf>,
@@ -65,7 +67,7 @@ pub struct RecordSettings {
 impl Default for PipelineSettings {
     fn default() -> Self {
         Self {
-            checkpoint: crate::lift::lift::DEFAULT_CHECKPOINT.into(),
+            checkpoint: crate::infer::DEFAULT_CHECKPOINT.into(),
             steps: 4,
             guidance: 0.0,
             engine: Engine::default(),

@@ -3,7 +3,7 @@
 //! the consistent hemisphere) and on the root translation (lerp). Its cutoff rises with the
 //! filtered speed, `min_cutoff + beta · speed` (rad/s for rotations, m/s for the root): little
 //! jitter when slow, little lag when fast. Contacts pass through.
-use crate::lift::decode::Pose;
+use crate::motion::MotionFrame;
 use crate::skeleton::rotation::{norm, quat_angle, quat_normalize, slerp, sub, Quat, Vec3};
 use crate::skeleton::smpl::NUM_JOINTS;
 
@@ -56,11 +56,11 @@ impl PoseFilter {
 
     /// The filtered pose of the frame at media time `t` (seconds). A pose with a non-finite
     /// value holds the last filtered one (or passes through when there is none).
-    pub fn apply(&mut self, t: f64, pose: &Pose) -> Pose {
+    pub fn apply(&mut self, t: f64, pose: &MotionFrame) -> MotionFrame {
         let finite = pose.root.iter().chain(pose.rotations.iter().flatten()).all(|v| v.is_finite());
         let prev = match (self.state, finite) {
             (Some(prev), true) => prev,
-            (Some(held), false) => return Pose { root: held.root, rotations: held.rotations, contacts: pose.contacts },
+            (Some(held), false) => return MotionFrame { root: held.root, rotations: held.rotations, ..*pose },
             (None, _) => {
                 if finite {
                     self.state = Some(State { t, root: pose.root, rotations: pose.rotations, root_speed: 0.0, speeds: [0.0; NUM_JOINTS] });
@@ -87,7 +87,7 @@ impl PoseFilter {
             next.rotations[j] = quat_normalize(slerp(prev.rotations[j], pose.rotations[j], w));
         }
         self.state = Some(next);
-        Pose { root: next.root, rotations: next.rotations, contacts: pose.contacts }
+        MotionFrame { root: next.root, rotations: next.rotations, ..*pose }
     }
 }
 
@@ -100,10 +100,10 @@ mod tests {
 
     const PARAMS: Smoothing = Smoothing { min_cutoff: 1.0, beta: 0.05 };
 
-    fn pose(x: f32, angle: f32) -> Pose {
+    fn pose(x: f32, angle: f32) -> MotionFrame {
         let mut rotations = [QUAT_IDENTITY; NUM_JOINTS];
         rotations[5] = axis_angle_to_quat([0.0, angle, 0.0]);
-        Pose { root: [x, 0.9, 0.0], rotations, contacts: [0.0; 4] }
+        MotionFrame { root: [x, 0.9, 0.0], rotations, contacts: [0.0; 4], ..MotionFrame::rest(0, 0.0) }
     }
 
     /// Mean absolute second difference of a series (the jitter of a constant signal).

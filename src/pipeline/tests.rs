@@ -1,43 +1,37 @@
 //! The denoise loop in-process with a tiny random model: every frame comes out once and in
 //! order (adaptive stride, fixed hop, lookahead), gaps are marked, long absences go idle and
-//! come back, and the root never jumps. The streaming path without threads (`stream_sequence`,
-//! behind `mocapd eval --streaming`) equals offline lifting when one update sees the whole
-//! window, and the streaming evaluation scores a tiny built set.
+//! come back, and the root never jumps. (The streaming path against offline lifting, and the
+//! streaming evaluation, are tested in `lift`.)
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use candle_core::{DType, Device};
-use candle_nn::{VarBuilder, VarMap};
 
-use super::denoise::{stream_sequence, DenoiseLoop};
+use super::denoise::DenoiseLoop;
 use super::fanout::{Fanout, Outgoing};
 use super::{PipelineSettings, Stats};
-use crate::lift::input::Track2d;
-use crate::lift::{EvalOptions, LiftError, LiftOptions, Lifter};
-use crate::model::{save_checkpoint, Denoiser, ModelConfig, MotionStats};
+use crate::infer::Lifter;
+use crate::model::{save_random_checkpoint, ModelConfig, MotionStats};
 use crate::skeleton::rotation::norm;
 use crate::window::Pose2d;
 
-const S: usize = 40;
+pub(crate) const S: usize = 40;
 
-fn checkpoint(dir: &Path) -> std::path::PathBuf {
-    let cfg = ModelConfig::tiny(S);
-    let vm = VarMap::new();
-    Denoiser::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu)).unwrap();
+/// A tiny random checkpoint whose root sits at standing height.
+pub(crate) fn checkpoint(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("tiny.safetensors");
     let mut mean = vec![0.0; 151];
     mean[149] = 0.9;
-    save_checkpoint(&path, &vm, &cfg, Some(&MotionStats { mean, std: vec![0.3; 151] })).unwrap();
+    save_random_checkpoint(&path, &ModelConfig::tiny(S), Some(&MotionStats { mean, std: vec![0.3; 151] })).unwrap();
     path
 }
 
-fn lifter(dir: &Path) -> Lifter {
+pub(crate) fn lifter(dir: &Path) -> Lifter {
     Lifter::load(&checkpoint(dir)).unwrap()
 }
 
 /// Frame `i` of a performer drifting right at 30 fps; nobody in view when `!seen`.
-fn pose(i: u64, seen: bool) -> Pose2d {
+pub(crate) fn pose(i: u64, seen: bool) -> Pose2d {
     let x = 640.0 + 2.0 * i as f32;
     let kp = std::array::from_fn(|j| if seen { [x + 10.0 * (j % 3) as f32, 200.0 + 25.0 * j as f32, 0.9] } else { [0.0; 3] });
     let now = Instant::now();
@@ -116,50 +110,3 @@ fn long_absence_holds_then_idles_then_returns_with_a_continuous_root() {
     assert!(!out[149].frame.inferred, "live again after the blend");
 }
 
-#[test]
-fn streaming_with_a_one_window_hop_equals_offline_lift() {
-    let dir = tempfile::tempdir().unwrap();
-    let lifter = lifter(dir.path());
-    let poses: Vec<Pose2d> = (0..S as u64).map(|i| pose(i, true)).collect();
-    // No root speed limit and no smoothing, so the only difference left would be the streaming
-    // logic itself (the per-frame noise is the offline lifter's too).
-    let s = PipelineSettings { steps: 2, seed: 7, hop: Some(S), max_root_speed: None, smoothing: None, ..PipelineSettings::default() };
-    let streamed = stream_sequence(&lifter, &s, poses.clone());
-    let track = Track2d {
-        header: crate::pose::record::Header::new(30.0, 1280, 720, "test"),
-        frame: (0..S as u64).collect(),
-        t: poses.iter().map(|p| p.t).collect(),
-        keypoints: poses.iter().map(|p| p.keypoints).collect(),
-        seen: vec![true; S],
-        fallback_id: None,
-    };
-    let offline = lifter.lift_track(&track, &LiftOptions { steps: 2, seed: 7, hop: S, ..LiftOptions::default() }).unwrap().frames;
-    assert_eq!((streamed.len(), offline.len()), (S, S));
-    for (a, b) in streamed.iter().zip(&offline) {
-        assert_eq!((a.frame, a.root, a.rotations), (b.frame, b.root, b.rotations), "frame {}", a.frame);
-    }
-    // A hop of one frame really streams: the first frames are generated from 8 frames of
-    // context, so they differ from the offline ones; every frame still comes out once.
-    let hop1 = stream_sequence(&lifter, &PipelineSettings { hop: Some(1), ..s }, poses);
-    assert_eq!(hop1.iter().map(|f| f.frame).collect::<Vec<_>>(), (0..S as u64).collect::<Vec<_>>());
-    assert!(hop1.iter().all(|f| f.is_clean(1e-3)));
-    assert!(hop1.iter().zip(&offline).any(|(a, b)| a.rotations != b.rotations));
-}
-
-#[test]
-fn streaming_eval_scores_a_tiny_set() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = crate::lift::tests::tiny_dataset(dir.path(), S);
-    let opts = EvalOptions { checkpoint: checkpoint(dir.path()), data, steps: 2, max_windows: 3, batch: 2, ..EvalOptions::default() };
-    let s = PipelineSettings::default();
-    let r = super::stream_eval::eval_streaming(&opts, &s, 4).unwrap();
-    eprintln!("{r}");
-    assert_eq!((r.mode.as_str(), r.windows, r.frames, r.streaming_hop), ("val", 3, 3 * S, Some(4)));
-    let m = r.metrics;
-    for v in [m.mpjpe_mm, m.pa_mpjpe_mm, m.accel_error_mm, m.jitter_mm] {
-        assert!(v.is_finite() && v > 0.0, "{m:?}");
-    }
-    assert!(m.pa_mpjpe_mm <= m.mpjpe_mm + 1e-3);
-    let e = super::stream_eval::eval_streaming(&opts, &s, S + 1).unwrap_err();
-    assert!(matches!(e, crate::lift::EvalError::Lift(LiftError::BadOptions(_))), "{e}");
-}

@@ -2,16 +2,14 @@
 
 use std::path::PathBuf;
 
+use crate::onnxrt::OrtError;
+
 /// Errors from loading ONNX Runtime and the MoveNet models, and from running them.
 #[derive(Debug, thiserror::Error)]
 pub enum PoseError {
-    #[error(
-        "ONNX Runtime library not found (looked in: {looked}): run tools/setup.sh, or set ORT_DYLIB_PATH / pose.onnxruntime in the config"
-    )]
-    RuntimeNotFound { looked: String },
-
-    #[error("failed to load ONNX Runtime from '{path}': {message} (run tools/setup.sh to install ONNX Runtime 1.31)")]
-    RuntimeLoad { path: PathBuf, message: String },
+    /// The ONNX Runtime library is missing or does not load (the message says where it looked).
+    #[error(transparent)]
+    Runtime(#[from] OrtError),
 
     #[error("model file '{path}' not found: run tools/setup.sh, or pass --model with an existing .onnx file")]
     ModelNotFound { path: PathBuf },

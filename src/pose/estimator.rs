@@ -7,7 +7,7 @@ use super::crop::{determine_crop_region, CropRegion, MIN_CROP_KEYPOINT_SCORE};
 use super::error::PoseError;
 use super::movenet::SinglePose;
 use super::multipose::{multipose_input_size, MultiPose};
-use super::runtime::{environment, ModelSession};
+use super::runtime::ModelSession;
 use super::settings::{ModelKind, PoseSettings};
 use super::tensor::StageTimes;
 use super::track::Tracker;
@@ -45,7 +45,7 @@ impl PoseEstimator {
         if !path.is_file() {
             return Err(PoseError::ModelNotFound { path });
         }
-        let env = environment(settings.onnxruntime.as_deref())?;
+        let env = crate::onnxrt::environment(settings.onnxruntime.as_deref())?;
         let warmup = multipose_input_size(1280, 720, settings.multipose_size);
         let session = ModelSession::load(&env, settings.model_kind, &path, settings.threads, (warmup.1, warmup.0))?;
         let model = match settings.model_kind {

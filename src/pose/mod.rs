@@ -7,6 +7,7 @@ pub mod error;
 pub mod estimator;
 pub mod movenet;
 pub mod multipose;
+pub mod performer;
 pub mod runtime;
 pub mod settings;
 pub mod tensor;

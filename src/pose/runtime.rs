@@ -1,68 +1,13 @@
-//! Everything `ort`: find and load the ONNX Runtime library once, build MoveNet sessions, check their I/O, run them.
+//! MoveNet on `ort`: build sessions in the process-wide environment ([`crate::onnxrt::environment`]), check
+//! their I/O, run them.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use ort::session::{builder::GraphOptimizationLevel, Session};
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
 use super::error::PoseError;
 use super::settings::ModelKind;
-
-/// Library file name inside `.local/onnxruntime/`.
-pub const ORT_LIB_NAME: &str = "libonnxruntime.so";
-
-/// The process-wide ONNX Runtime environment and the library it was loaded from.
-static ENV: Mutex<Option<(ort::environment::Environment, PathBuf)>> = Mutex::new(None);
-
-/// Finds the ONNX Runtime library: `explicit` (only it, when given), else `ORT_DYLIB_PATH`, else
-/// `.local/onnxruntime/libonnxruntime.so` under the current directory, else under the executable's ancestors
-/// (`target/release/mocapd` -> the project root). A directory stands for the library inside it.
-pub fn find_onnxruntime(explicit: Option<&Path>) -> Result<PathBuf, PoseError> {
-    let local = Path::new(".local/onnxruntime").join(ORT_LIB_NAME);
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = explicit {
-        candidates.push(p.to_path_buf());
-    } else {
-        if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
-            candidates.push(PathBuf::from(p));
-        }
-        candidates.push(local.clone());
-        if let Ok(exe) = std::env::current_exe() {
-            // target/release/mocapd -> ../..; target/debug/deps/test-binary -> ../../..
-            for dir in exe.ancestors().skip(2).take(2) {
-                candidates.push(dir.join(&local));
-            }
-        }
-    }
-    for c in &candidates {
-        let file = if c.is_dir() { c.join(ORT_LIB_NAME) } else { c.clone() };
-        if file.is_file() {
-            return Ok(file);
-        }
-    }
-    let looked: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
-    Err(PoseError::RuntimeNotFound { looked: looked.join(", ") })
-}
-
-/// The process-wide environment, loading the library on first use. Later calls reuse the library
-/// loaded first (ONNX Runtime allows one per process) but still check that a given path exists.
-pub fn environment(explicit: Option<&Path>) -> Result<ort::environment::Environment, PoseError> {
-    let lib = find_onnxruntime(explicit)?;
-    let mut guard = ENV.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((env, loaded)) = guard.as_ref() {
-        if loaded != &lib {
-            tracing::debug!(requested = %lib.display(), loaded = %loaded.display(), "ONNX Runtime already loaded; reusing it");
-        }
-        return Ok(env.clone());
-    }
-    let load_err = |e: &dyn std::fmt::Display| PoseError::RuntimeLoad { path: lib.clone(), message: e.to_string() };
-    let builder = ort::init_from(&lib).map_err(|e| load_err(&e))?;
-    let env = builder.with_name("mocapd").build().map_err(|e| load_err(&e))?;
-    tracing::info!(path = %lib.display(), "loaded ONNX Runtime");
-    *guard = Some((env.clone(), lib));
-    Ok(env)
-}
 
 /// A loaded MoveNet model whose inputs and outputs have been checked against its kind.
 pub struct ModelSession {

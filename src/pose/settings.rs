@@ -60,7 +60,8 @@ impl FromStr for ModelKind {
     }
 }
 
-/// Everything the pose stage needs, resolved from config and command line.
+/// Everything the pose stage needs, resolved from config and command line. `Default` holds the
+/// built-in defaults of the `[pose]` config keys (`config::RawConfig::defaults` takes them from here).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoseSettings {
     pub model_kind: ModelKind,

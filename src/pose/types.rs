@@ -2,29 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Number of COCO keypoints.
-pub const NUM_KEYPOINTS: usize = 17;
-
-/// COCO-17 keypoint names, in model output order.
-pub const COCO17_NAMES: [&str; NUM_KEYPOINTS] = [
-    "nose",
-    "left_eye",
-    "right_eye",
-    "left_ear",
-    "right_ear",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
-];
+/// Number of COCO keypoints and their names in model output order (defined with the skeleton).
+pub use crate::skeleton::coco::{COCO_NAMES as COCO17_NAMES, NUM_COCO as NUM_KEYPOINTS};
 
 /// Bones drawn between COCO-17 keypoints (index pairs).
 pub const COCO17_EDGES: [(usize, usize); 16] = [

@@ -1,4 +1,4 @@
-//! DDIM from an x0 prediction (Song et al.; seed `/work/shared/seeds/000_2089a3e28466b77a.txt`
+//! DDIM from an x0 prediction (Song et al.; ViMo
 //! §IV "accelerated via DDIM"): any number of steps, stochasticity η.
 //! ε̂ = (x_t − √ᾱ_t x̂0)/√(1−ᾱ_t); σ = η·√((1−ᾱ_s)/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_s);
 //! x_s = √ᾱ_s x̂0 + √(1−ᾱ_s−σ²) ε̂ + σ z. At η = 1 and consecutive steps, mean and variance equal

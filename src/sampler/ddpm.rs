@@ -1,5 +1,5 @@
-//! DDPM ancestral sampling from an x0 prediction: the seed's Algorithm 2 posterior
-//! (`/work/shared/seeds/000_2089a3e28466b77a.txt` §3.3 (i)), μ̃ = c1·x̂0 + c2·x_t with
+//! DDPM ancestral sampling from an x0 prediction: ViMo's Algorithm 2 posterior
+//! (§3.3 (i)), μ̃ = c1·x̂0 + c2·x_t with
 //! c1 = √ᾱ_{t−1}·β_t/(1−ᾱ_t), c2 = √α_t·(1−ᾱ_{t−1})/(1−ᾱ_t), σ² = β_t(1−ᾱ_{t−1})/(1−ᾱ_t) when
 //! the σ flag is set. For strided steps t → s, α_t is replaced by ᾱ_t/ᾱ_s (same formula over
 //! the merged transition).

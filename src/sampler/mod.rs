@@ -1,4 +1,4 @@
-//! Reverse diffusion from x0 predictions (seed `/work/shared/seeds/000_2089a3e28466b77a.txt`
+//! Reverse diffusion from x0 predictions (ViMo
 //! Algorithm 2, §3.3 (iv) classifier-free guidance, §3.5 (iii) masked in-filling, §IV DDIM):
 //! a [`Scheduler`] trait with [`Ddpm`] and [`Ddim`], an [`X0Model`] trait (closures implement
 //! it, so toys can test the loop), guidance x̂0 = (1+w)·D(x,t,p) − w·D(x,t,∅), and in-filling
@@ -81,7 +81,7 @@ pub trait Scheduler {
 /// How known frames are presented to the denoiser during in-filling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InfillMode {
-    /// The seed's §3.5 (iii): known frames re-noised to the current level, x ← b ⊙ q(x_known,
+    /// ViMo §3.5 (iii): known frames re-noised to the current level, x ← b ⊙ q(x_known,
     /// t_next) + (1 − b) ⊙ x; every frame shares the step's timestep.
     #[default]
     Renoise,

@@ -1,7 +1,7 @@
 //! [`ModelX0`]: the candle [`Denoiser`] bound to one pose window, as an [`X0Model`]. The pose
 //! window is encoded once (encoder, cross-attention K/V, FiLM pose part for both the condition
-//! and ∅); guided steps run one forward of batch 2B (seed
-//! `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.3 (iv)). The encoding always runs in
+//! and ∅); guided steps run one forward of batch 2B (ViMo
+//! §3.3 (iv)). The encoding always runs in
 //! candle; the per-step forward runs in candle or, after [`ModelX0::on_onnx`], on ONNX Runtime
 //! ([`crate::model::onnx`]).
 use candle_core::{Result, Tensor};

@@ -1,6 +1,5 @@
-//! Crash-safe BVH recorder: SMPL-24 as a BVH skeleton (right-handed, Y up, metres or
-//! centimetres; SMPL rest offsets as OFFSETs; `ROOT Hips` with 6 channels, joints `Zrotation
-//! Xrotation Yrotation`, End Sites on the leaves). The header carries a fixed-width `Frames:`
+//! Crash-safe BVH recorder on mocapd's one SMPL-24 BVH skeleton ([`crate::motion::bvh`], the
+//! hierarchy `mocapd lift --out x.bvh` writes too). The header carries a fixed-width `Frames:`
 //! count that is patched on every flush (at most once a second, and at finish), so a file cut by
 //! `kill -9` still imports up to its last flush: readers stop at the declared count. Each flush
 //! is one write of whole lines followed by the count, so a kill between flushes leaves only
@@ -13,65 +12,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{MotionFrame, Sink, SinkError, SinkStats};
-use crate::data::bvh::{Bvh, Channel, Joint};
-use crate::data::bvh_write;
-use crate::skeleton::rotation::{quat_to_zxy_degrees, Vec3};
-use crate::skeleton::smpl::{self, JOINT_NAMES, NUM_JOINTS};
+use crate::bvh::write as bvh_write;
+use crate::motion::bvh::{frame_values, skeleton, Units};
 
 /// Width of the patched `Frames:` count.
 const COUNT_WIDTH: usize = 10;
 /// Longest time frames stay in memory before a flush.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
-
-/// Length unit of the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Units {
-    #[default]
-    Metres,
-    Centimetres,
-}
-
-impl Units {
-    pub fn scale(self) -> f32 {
-        match self {
-            Units::Metres => 1.0,
-            Units::Centimetres => 100.0,
-        }
-    }
-}
-
-/// End Site offsets (metres) of the SMPL leaves: toes forward, head up, hands along the arm.
-fn end_site(j: usize) -> Option<Vec3> {
-    match j {
-        10 | 11 => Some([0.0, 0.0, 0.05]),
-        15 => Some([0.0, 0.1, 0.0]),
-        22 => Some([0.08, 0.0, 0.0]),
-        23 => Some([-0.08, 0.0, 0.0]),
-        _ => None,
-    }
-}
-
-/// The recorder's hierarchy: `Hips` then the SMPL joint names, SMPL order (depth-first is not
-/// required by readers that take parents; the writer emits children depth-first).
-pub fn skeleton(units: Units, fps: f32) -> Bvh {
-    let s = units.scale();
-    let offsets = smpl::rest_offsets();
-    let rot = vec![Channel::Zrotation, Channel::Xrotation, Channel::Yrotation];
-    let joints = (0..NUM_JOINTS)
-        .map(|j| Joint {
-            name: if j == 0 { "Hips".to_string() } else { JOINT_NAMES[j].to_string() },
-            parent: smpl::parent(j),
-            offset: offsets[j].map(|v| v * s),
-            channels: if j == 0 {
-                [Channel::Xposition, Channel::Yposition, Channel::Zposition].into_iter().chain(rot.clone()).collect()
-            } else {
-                rot.clone()
-            },
-            end_site: end_site(j).map(|e| e.map(|v| v * s)),
-        })
-        .collect();
-    Bvh { joints, frame_time: 1.0 / fps.max(1e-3) as f64, frames: Vec::new() }
-}
 
 /// The BVH recorder sink.
 #[derive(Debug)]
@@ -80,7 +27,7 @@ pub struct BvhRecorder {
     file: Option<File>,
     count_at: u64,
     order: Vec<usize>,
-    scale: f32,
+    units: Units,
     pending: String,
     pending_frames: u64,
     written_frames: u64,
@@ -107,7 +54,7 @@ impl BvhRecorder {
             file: Some(file),
             count_at,
             order,
-            scale: units.scale(),
+            units,
             pending: String::new(),
             pending_frames: 0,
             written_frames: 0,
@@ -127,11 +74,8 @@ impl BvhRecorder {
     }
 
     fn line(&self, f: &MotionFrame) -> String {
-        let mut values: Vec<f32> = f.root.map(|v| v * self.scale).to_vec();
-        for &j in &self.order {
-            values.extend(quat_to_zxy_degrees(f.rotations[j]));
-        }
-        let mut s: String = values.iter().map(|v| format!("{v} ")).collect();
+        let mut s: String = frame_values(f, &self.order, self.units)
+            .iter().map(|v| format!("{v} ")).collect();
         s.pop();
         s.push('\n');
         s

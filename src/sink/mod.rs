@@ -2,11 +2,10 @@
 //! engines and tools) and recorders ([`bvh`], [`vrma`]), all behind one [`Sink`] trait.
 //!
 //! Every sink takes a [`MotionFrame`] (SMPL-24 local rotations, right-handed Y up), sanitises it
-//! ([`frame`]) so no NaN ever leaves, converts it for its target ([`unity`] for VMC) and counts
+//! ([`MotionFrame::sanitized`]) so no NaN ever leaves, converts it for its target ([`unity`] for VMC) and counts
 //! what happened in [`SinkStats`]. Network errors are counted and never stop a sender.
 
 pub mod bvh;
-pub mod frame;
 pub mod glb;
 pub mod humanoid;
 pub mod motion;
@@ -19,7 +18,7 @@ pub mod vrma;
 
 use std::path::PathBuf;
 
-pub use frame::MotionFrame;
+use crate::motion::MotionFrame;
 
 /// Why a sink failed. Network send failures are not errors (they are counted in
 /// [`SinkStats::send_errors`]); these are the failures the caller must act on.

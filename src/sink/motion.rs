@@ -1,12 +1,11 @@
-//! `mocapd.motion/1` JSON Lines recorder ([`crate::lift::format`]): one line per frame with
+//! `mocapd.motion/1` JSON Lines recorder ([`crate::motion::file`]): one line per frame with
 //! joint positions from forward kinematics, written while running and flushed every 0.5 s, so a
 //! crash loses at most that much and every complete line parses.
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{MotionFrame, Sink, SinkError, SinkStats};
-use crate::lift::format::{self, MotionFileError, MotionHeader, MotionWriter};
-use crate::skeleton::smpl_fk;
+use crate::motion::{MotionFileError, MotionHeader, MotionWriter};
 
 /// The motion-file recorder sink.
 pub struct MotionRecorder {
@@ -32,17 +31,7 @@ impl Sink for MotionRecorder {
         let w = self.writer.as_mut().ok_or(SinkError::Finished)?;
         let (f, fixed) = frame.sanitized();
         self.stats.sanitized += fixed;
-        let line = format::MotionFrame {
-            frame: f.frame,
-            t: f.t,
-            root: f.root,
-            rotations: f.rotations,
-            joints: smpl_fk(&f.rotations, f.root),
-            contacts: f.contacts.map(|c| c > 0.5),
-            contact_scores: Some(f.contacts),
-            inferred: f.inferred,
-        };
-        w.write(&line).map_err(|e| io(&self.path, e))?;
+        w.write(&f).map_err(|e| io(&self.path, e))?;
         self.stats.frames += 1;
         if self.last_flush.elapsed() > Duration::from_millis(500) {
             self.flush()?;

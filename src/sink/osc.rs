@@ -22,7 +22,7 @@
 
 use rosc::{OscMessage, OscType};
 
-use super::frame::continuous;
+use crate::motion::frame::keep_sign;
 use super::udp::{UdpOut, UdpSender};
 use super::{MotionFrame, Sink, SinkError, SinkStats};
 use crate::skeleton::rotation::Quat;
@@ -54,8 +54,9 @@ pub struct OscSender {
 }
 
 impl OscSender {
+    /// Resolves `cfg.target` and opens the socket (errors name `sink.osc.target`).
     pub fn new(cfg: &OscConfig) -> Result<Self, SinkError> {
-        Ok(Self { out: UdpOut::new(&cfg.target, cfg.max_rate_hz)?, prev: None })
+        Ok(Self { out: UdpOut::for_key("sink.osc.target", &cfg.target, cfg.max_rate_hz)?, prev: None })
     }
 
     /// The messages for one (sanitised) frame, in send order.
@@ -64,9 +65,7 @@ impl OscSender {
         let m = |addr: String, args: Vec<OscType>| OscMessage { addr, args };
         let mut rotations = frame.rotations;
         if let Some(prev) = &self.prev {
-            for (q, p) in rotations.iter_mut().zip(prev.iter()) {
-                *q = continuous(*p, *q);
-            }
+            keep_sign(prev, &mut rotations);
         }
         self.prev = Some(rotations);
         let mut out = Vec::with_capacity(NUM_JOINTS + 3);

@@ -99,6 +99,18 @@ impl UdpOut {
         })
     }
 
+    /// [`UdpOut::new`] for the sender configured at `key` (e.g. `sink.vmc.target`): a target
+    /// that does not resolve is reported with the key and what to give.
+    pub fn for_key(key: &str, target: &str, max_rate_hz: Option<f32>) -> Result<Self, SinkError> {
+        Self::new(target, max_rate_hz).map_err(|e| match e {
+            SinkError::Address { target, reason } => SinkError::Address {
+                target,
+                reason: format!("{reason} (config key `{key}`: give the receiver's host:port, e.g. 127.0.0.1:9000)"),
+            },
+            e => e,
+        })
+    }
+
     pub fn target(&self) -> SocketAddr {
         self.target
     }

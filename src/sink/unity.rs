@@ -2,7 +2,8 @@
 //! position `(-x, y, z)`), real local bone positions (mirrored SMPL rest offsets, or the
 //! avatar's own from a `.vrm`), hips scaling and quaternion sign continuity frame to frame.
 
-use super::frame::{continuous, MotionFrame};
+use super::MotionFrame;
+use crate::motion::frame::continuous;
 use super::humanoid::{self, HumanBone};
 use super::vrm::AvatarRig;
 use crate::skeleton::rotation::{norm, scale, sub, Quat, Vec3};

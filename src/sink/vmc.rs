@@ -7,10 +7,13 @@
 //! `/VMC/Ext/T` (`f` stream time) exactly once. Only `f`, `i`, `s` tags; bundles of at most
 //! 1472 bytes (two per frame for the body).
 
+use std::path::{Path, PathBuf};
+
 use rosc::{OscMessage, OscType};
 
 use super::udp::{UdpOut, UdpSender};
 use super::unity::{UnityConfig, UnityMapper};
+use super::vrm::{read_vrm0, AvatarRig};
 use super::{MotionFrame, Sink, SinkError, SinkStats};
 
 /// Default Marionette address.
@@ -25,12 +28,15 @@ pub struct VmcConfig {
     pub max_rate_hz: Option<f32>,
     /// Send `/VMC/Ext/OK` as `iiii` (loaded, calibrated, mode 0, tracking) instead of `i`.
     pub ok_with_tracking: bool,
+    /// The avatar's VRM 0.x file (`sink.vmc.avatar`), read when the sender is built; its rig
+    /// replaces `unity.avatar`. `None`: `unity.avatar` as given.
+    pub avatar_path: Option<PathBuf>,
     pub unity: UnityConfig,
 }
 
 impl Default for VmcConfig {
     fn default() -> Self {
-        Self { target: DEFAULT_TARGET.into(), max_rate_hz: None, ok_with_tracking: false, unity: UnityConfig::default() }
+        Self { target: DEFAULT_TARGET.into(), max_rate_hz: None, ok_with_tracking: false, avatar_path: None, unity: UnityConfig::default() }
     }
 }
 
@@ -47,12 +53,14 @@ fn msg(addr: &str, args: Vec<OscType>) -> OscMessage {
 }
 
 impl VmcSender {
+    /// Reads the avatar file when one is given, resolves `cfg.target` and opens the socket;
+    /// errors name their key (`sink.vmc.avatar`, `sink.vmc.target`).
     pub fn new(cfg: &VmcConfig) -> Result<Self, SinkError> {
-        Ok(Self {
-            out: UdpOut::new(&cfg.target, cfg.max_rate_hz)?,
-            mapper: UnityMapper::new(&cfg.unity),
-            ok_with_tracking: cfg.ok_with_tracking,
-        })
+        let mapper = match &cfg.avatar_path {
+            Some(path) => UnityMapper::new(&UnityConfig { avatar: Some(read_avatar(path)?), ..cfg.unity.clone() }),
+            None => UnityMapper::new(&cfg.unity),
+        };
+        Ok(Self { out: UdpOut::for_key("sink.vmc.target", &cfg.target, cfg.max_rate_hz)?, mapper, ok_with_tracking: cfg.ok_with_tracking })
     }
 
     /// The receiver address.
@@ -85,6 +93,19 @@ impl VmcSender {
         out.push(msg("/VMC/Ext/T", vec![f(frame.t as f32)]));
         out
     }
+}
+
+/// Reads the `sink.vmc.avatar` file; a failure names the key and what to give.
+fn read_avatar(path: &Path) -> Result<AvatarRig, SinkError> {
+    read_vrm0(path).map_err(|e| {
+        let reason = match e {
+            SinkError::Vrm { reason, .. } => reason,
+            SinkError::Io { source, .. } => format!("cannot read it: {source}"),
+            e => e.to_string(),
+        };
+        let hint = "config key `sink.vmc.avatar`: give a VRM 0.x .vrm file, or \"\" for the SMPL proportions";
+        SinkError::Vrm { path: path.to_path_buf(), reason: format!("{reason} ({hint})") }
+    })
 }
 
 impl UdpSender for VmcSender {

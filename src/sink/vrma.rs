@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::frame::continuous;
+use crate::motion::frame::continuous;
 use super::humanoid::{self, HumanBone};
 use super::{glb, MotionFrame, Sink, SinkError, SinkStats};
 use crate::skeleton::rotation::{Quat, Vec3};

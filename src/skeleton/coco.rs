@@ -9,8 +9,29 @@ use super::fk::smpl_fk_posed;
 use super::rotation::{add, quat_rotate, Quat, Vec3};
 use super::smpl::NUM_JOINTS;
 
-/// The detector's keypoint count and names (one definition, in the pose stage).
-pub use crate::pose::{COCO17_NAMES as COCO_NAMES, NUM_KEYPOINTS as NUM_COCO};
+/// Number of COCO-17 keypoints (the 2D detector's layout; `pose` re-exports it as `NUM_KEYPOINTS`).
+pub const NUM_COCO: usize = 17;
+
+/// COCO-17 keypoint names, in the detector's output order (`pose::COCO17_NAMES`).
+pub const COCO_NAMES: [&str; NUM_COCO] = [
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+];
 
 /// Where each COCO keypoint comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]

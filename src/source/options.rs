@@ -12,7 +12,8 @@ pub enum Pacing {
     Fast,
 }
 
-/// Knobs for [`open`](super::open). Plain data; `Default` gives sensible values.
+/// Knobs for [`open`](super::open). Plain data; `Default` holds the built-in defaults of the
+/// `[source]` config keys (`config::RawConfig::defaults` takes them from here).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceOptions {
     /// Pacing of file and image-directory sources (live sources are always real-time).

@@ -1,5 +1,5 @@
 //! `mocapd train --compare RUN…`: the validation curves of finished or running runs side by
-//! side (the seed's training ablations): a table of final val loss, best and final val MPJPE and
+//! side (ViMo's training ablations): a table of final val loss, best and final val MPJPE and
 //! the first validated step at or under an MPJPE threshold, and a PNG of both curves.
 use std::path::{Path, PathBuf};
 

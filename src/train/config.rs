@@ -1,5 +1,5 @@
-//! `TrainConfig`: every knob of a training run, read from `config/train.toml` (seed
-//! `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.4, §IV). Unknown keys are an error.
+//! `TrainConfig`: every knob of a training run, read from `config/train.toml` (ViMo
+//! §3.4, §IV). Unknown keys are an error.
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -190,7 +190,7 @@ impl TrainConfig {
 }
 
 impl Default for TrainConfig {
-    /// The seed's recipe for the small model (matches `config/train.toml`).
+    /// ViMo's recipe for the small model (matches `config/train.toml`).
     fn default() -> Self {
         let lam = |to| Lambda { to, from: None, ramp_steps: 0 };
         Self {

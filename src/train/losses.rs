@@ -1,11 +1,11 @@
-//! The seed's auxiliary losses (`/work/shared/seeds/000_2089a3e28466b77a.txt` §3.4 (ii)-(iii)):
+//! ViMo's auxiliary losses (§3.4 (ii)-(iii)):
 //! FK joint positions L_joints, foot contact L_foot (foot joint velocities masked by the
 //! *predicted* contacts), each weighted per frame by w_t; plus the motion (de)normalisation they
 //! need (the model works on (x − mean)/std, FK on raw 6D rotations and metres) and MPJPE.
 //! L_vel and the x0 loss live in [`super`].
 use candle_core::{DType, Device, Result, Tensor, D};
 
-use crate::data::features::CONTACT_JOINTS;
+use crate::motion::codec::CONTACT_JOINTS;
 use crate::skeleton::rotation_t::sixd_to_mat;
 use crate::skeleton::smpl::{self, NUM_JOINTS};
 

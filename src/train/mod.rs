@@ -1,4 +1,4 @@
-//! Training of the ViMo denoiser (seed `/work/shared/seeds/000_2089a3e28466b77a.txt` §3.3 (iv),
+//! Training of the ViMo denoiser (ViMo §3.3 (iv),
 //! §3.4, §IV). This file assembles one step's loss: PTSS timesteps, forward noising, per-sample
 //! condition dropout (CFG), x0 prediction, SNR-weighted x0 loss + λ_vel L_vel (6D rotations) +
 //! λ_joints L_joints + λ_foot L_foot (FK on de-normalised motion, [`losses`]).
@@ -30,11 +30,11 @@ pub const ROT_DIMS: usize = 144;
 pub struct LossConfig {
     pub ptss: PtssSampler,
     pub weighting: LossWeighting,
-    /// Probability of replacing a clip's condition by ∅ (seed: 0.25).
+    /// Probability of replacing a clip's condition by ∅ (ViMo: 0.25).
     pub cond_drop: f64,
-    /// λ_vel (seed's final stable value 0.02).
+    /// λ_vel (ViMo's final stable value 0.02).
     pub lambda_vel: f64,
-    /// λ_joints (seed 0.1) and λ_foot (seed 0.05); they need `norm` (FK runs on raw motion).
+    /// λ_joints (ViMo: 0.1) and λ_foot (ViMo: 0.05); they need `norm` (FK runs on raw motion).
     pub lambda_joints: f64,
     pub lambda_foot: f64,
     /// Motion normalisation of the targets; `None` skips L_joints and L_foot.

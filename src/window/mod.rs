@@ -6,7 +6,7 @@ use std::time::Instant;
 use ringbuf::traits::{Consumer, Observer, RingBuffer};
 use ringbuf::HeapRb;
 
-use crate::data::cond2d::Frame2d;
+use crate::motion::Frame2d;
 
 /// One frame of the performer's 2D pose, as the pose stage produced it.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 //!
 //! Why: the target is a small-model 4-step DDIM update (w = 0) in ≤ 20 ms on 2 cores;
 //! candle's element-wise ops and temporaries dominate at d = 128 (~22-28 ms per update), ONNX
-//! Runtime runs the same forward 2-3x faster (`/work/shared/reference/build-and-speed.md`; the
+//! Runtime runs the same forward 2-3x faster (the
 //! README's "The denoiser on ONNX Runtime" has this project's numbers).
 //! Training and the checkpoint format stay candle; the pose encoder and the per-window
 //! [`PoseCondition`](crate::model::PoseCondition) (cross-attention K/V, FiLM pose part) are still
@@ -17,7 +17,7 @@ pub mod session;
 
 pub use session::OnnxDenoiser;
 
-use crate::pose::error::PoseError;
+use crate::onnxrt::OrtError;
 
 /// Which engine runs the denoiser's per-step forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,7 +63,7 @@ impl std::fmt::Display for Engine {
 pub enum OnnxError {
     /// The library is missing or does not load (the message says where it looked).
     #[error("denoiser engine onnxruntime: {0} (or choose engine \"candle\")")]
-    Runtime(#[from] PoseError),
+    Runtime(#[from] OrtError),
     #[error("exporting the denoiser to ONNX: {0}")]
     Export(candle_core::Error),
     #[error("ONNX Runtime rejected the generated denoiser graph: {0}")]
@@ -74,5 +74,3 @@ pub enum OnnxError {
     Input(String),
 }
 
-#[cfg(test)]
-mod tests;

@@ -1,6 +1,6 @@
 //! [`OnnxDenoiser`]: an ONNX Runtime session on the graph [`export`](super::export) generates
 //! from a loaded candle denoiser (one intra-op and one inter-op thread, the process-wide
-//! environment of [`crate::pose::runtime`]), and its forward on candle tensors.
+//! environment of [`crate::onnxrt`]), and its forward on candle tensors.
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -13,7 +13,7 @@ use super::export::{export, input_names};
 use super::OnnxError;
 use crate::model::timestep::per_frame_t;
 use crate::model::{Denoiser, PoseCondition};
-use crate::pose::runtime::environment;
+use crate::onnxrt::environment;
 
 /// The denoiser's per-step forward on ONNX Runtime (the pose encoder and the per-window
 /// condition stay in candle).
@@ -37,8 +37,8 @@ fn run_err(e: impl std::fmt::Display) -> OnnxError {
 
 impl OnnxDenoiser {
     /// Exports `model`'s forward and loads it into ONNX Runtime (library from `library`, else
-    /// `ORT_DYLIB_PATH`, else `.local/onnxruntime/`), then runs it once so the first update is
-    /// not slow.
+    /// `ORT_DYLIB_PATH`, else `.local/onnxruntime/`: [`crate::onnxrt::find_library`]), then runs it
+    /// once so the first update is not slow.
     pub fn new(model: &Denoiser, library: Option<&Path>) -> Result<Self, OnnxError> {
         let env = environment(library)?;
         let bytes = export(model).map_err(OnnxError::Export)?;

@@ -1,6 +1,7 @@
 //! `Motion`: an SMPL-24 clip (local quaternions on the SMPL rest offsets plus the pelvis
 //! position), with resampling (slerp) and floor alignment.
 
+use super::frame::{keep_sign, MotionFrame};
 use crate::skeleton::rotation::{quat_normalize, slerp, Quat, Vec3};
 use crate::skeleton::smpl::NUM_JOINTS;
 use crate::skeleton::smpl_fk;
@@ -42,6 +43,12 @@ impl Motion {
             0.0
         }
     }
+    /// Frame `i` as a [`MotionFrame`] (`t = i / fps`); `None` past the end.
+    pub fn frame(&self, i: usize) -> Option<MotionFrame> {
+        let fps = if self.fps > 0.0 { self.fps as f64 } else { 30.0 };
+        Some(MotionFrame { root: *self.root.get(i)?, rotations: *self.rotations.get(i)?, ..MotionFrame::rest(i as u64, i as f64 / fps) })
+    }
+
     /// Joint positions at `frame` (FK on the SMPL rest offsets).
     pub fn positions(&self, frame: usize) -> Option<[Vec3; NUM_JOINTS]> {
         Some(smpl_fk(self.rotations.get(frame)?, *self.root.get(frame)?))
@@ -90,12 +97,8 @@ impl Motion {
     /// Make consecutive quaternions lie in the same hemisphere (no sign flips).
     pub fn make_continuous(&mut self) {
         for f in 1..self.rotations.len() {
-            for j in 0..NUM_JOINTS {
-                let (p, q) = (self.rotations[f - 1][j], self.rotations[f][j]);
-                if p.iter().zip(q.iter()).map(|(a, b)| a * b).sum::<f32>() < 0.0 {
-                    self.rotations[f][j] = q.map(|c| -c);
-                }
-            }
+            let prev = self.rotations[f - 1];
+            keep_sign(&prev, &mut self.rotations[f]);
         }
     }
 }

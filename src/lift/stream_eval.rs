@@ -6,12 +6,13 @@
 use std::cell::Cell;
 use std::time::Instant;
 
-use super::denoise::stream_sequence;
-use super::settings::PipelineSettings;
-use crate::lift::decode::Pose;
-use crate::lift::eval::{eval_with, Streaming};
-use crate::lift::input::Track2d;
-use crate::lift::{EvalError, EvalOptions, EvalReport, LiftError, Lifter};
+use super::eval::{eval_with, Streaming};
+use super::{EvalError, EvalOptions, EvalReport, LiftError};
+use crate::infer::Lifter;
+use crate::motion::MotionFrame;
+use crate::pipeline::denoise::stream_sequence;
+use crate::pipeline::PipelineSettings;
+use crate::pose::performer::Track2d;
 use crate::window::Pose2d;
 
 /// Hop used when the config's `pipeline.hop` is adaptive (0): what the adaptive stride does
@@ -25,7 +26,7 @@ pub const TYPICAL_HOP: usize = 1;
 pub fn eval_streaming(opts: &EvalOptions, settings: &PipelineSettings, hop: usize) -> Result<EvalReport, EvalError> {
     let base = PipelineSettings { steps: opts.steps, guidance: opts.guidance, hop: Some(hop), ..settings.clone() };
     let next_seed = Cell::new(opts.seed);
-    let lift = |lifter: &Lifter, track: &Track2d| -> Result<Vec<(Pose, bool)>, LiftError> {
+    let lift = |lifter: &Lifter, track: &Track2d| -> Result<Vec<MotionFrame>, LiftError> {
         let s = lifter.frames();
         if hop == 0 || hop + base.lookahead_frames.min(s / 2) > s {
             return Err(LiftError::BadOptions(format!("hop {hop} (+ lookahead {}) must be in 1..={s}", base.lookahead_frames)));
@@ -42,7 +43,7 @@ pub fn eval_streaming(opts: &EvalOptions, settings: &PipelineSettings, hop: usiz
             people: u32::from(track.seen[i]),
         });
         let frames = stream_sequence(lifter, &PipelineSettings { seed, ..base.clone() }, poses);
-        Ok(frames.iter().map(|f| (Pose { root: f.root, rotations: f.rotations, contacts: f.contacts }, f.inferred)).collect())
+        Ok(frames)
     };
     eval_with(opts, Some(&Streaming { hop, lift: &lift }))
 }

@@ -1,14 +1,14 @@
-//! The lifter's input: one performer's COCO-17 keypoints per frame from a `mocapd.keypoints/1`
-//! file, and the overlapping windows cut from them.
+//! One performer's COCO-17 keypoints per frame from a `mocapd.keypoints/1` file: what the lifter
+//! and the daemon's keypoint replay read.
 //!
 //! Performer choice per frame: the frame's `performer` id when the file names one, otherwise the
 //! track id seen in the most frames of the whole file (ties: the lowest id). Frames where that
 //! person is absent get all-zero keypoints (confidence 0) and are flagged missing.
 use std::collections::HashMap;
 
-use crate::data::cond2d::Frame2d;
-use crate::pose::record::Header;
-use crate::pose::PoseFrame;
+use super::record::Header;
+use super::PoseFrame;
+use crate::motion::Frame2d;
 use crate::skeleton::coco::NUM_COCO;
 
 /// The performer's keypoints, one entry per input frame.
@@ -61,22 +61,4 @@ pub fn performer_track(header: Header, frames: &[PoseFrame]) -> Track2d {
         out.seen.push(person.is_some());
     }
     out
-}
-
-/// Window start frames for `n` frames, windows of `len` every `hop` (`hop ≤ len`): 0, hop,
-/// 2·hop, … until a window reaches the last frame. The last window may run past the end (the
-/// caller pads it by holding the last frame).
-pub fn window_starts(n: usize, len: usize, hop: usize) -> Vec<usize> {
-    let hop = hop.clamp(1, len.max(1));
-    let mut v = vec![0];
-    while v[v.len() - 1] + len < n {
-        let next = v[v.len() - 1] + hop;
-        v.push(next);
-    }
-    v
-}
-
-/// `len` frames from `start`, holding the last frame past the end of `frames` (non-empty).
-pub fn padded<T: Clone>(frames: &[T], start: usize, len: usize) -> Vec<T> {
-    (start..start + len).map(|i| frames[i.min(frames.len() - 1)].clone()).collect()
 }

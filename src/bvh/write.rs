@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::bvh::Bvh;
+use super::Bvh;
 use crate::skeleton::rotation::Vec3;
 
 /// Why a BVH file could not be written.

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::frame::MotionFrame;
 use crate::skeleton::rotation::{Quat, Vec3};
 use crate::skeleton::smpl::{JOINT_NAMES, NUM_JOINTS, PARENTS};
 
@@ -29,6 +30,8 @@ use crate::skeleton::smpl::{JOINT_NAMES, NUM_JOINTS, PARENTS};
 pub const FORMAT: &str = "mocapd.motion/1";
 /// The skeleton tag on line 1.
 pub const SKELETON: &str = "smpl24";
+/// Contact scores above this are written as contacts unless the writer is told otherwise.
+pub const DEFAULT_CONTACT_THRESHOLD: f32 = 0.5;
 
 /// Line 1 of a motion file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,52 +57,58 @@ impl MotionHeader {
     }
 }
 
-/// One frame of motion.
+/// One frame line as it is in the file: a [`MotionFrame`] plus its forward-kinematics joint
+/// positions and thresholded contacts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MotionFrame {
-    pub frame: u64,
-    pub t: f64,
-    pub root: Vec3,
-    pub rotations: [Quat; NUM_JOINTS],
-    pub joints: [Vec3; NUM_JOINTS],
-    pub contacts: [bool; 4],
+struct Record {
+    frame: u64,
+    t: f64,
+    root: Vec3,
+    rotations: [Quat; NUM_JOINTS],
+    joints: [Vec3; NUM_JOINTS],
+    contacts: [bool; 4],
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact_scores: Option<[f32; 4]>,
+    contact_scores: Option<[f32; 4]>,
     #[serde(default, skip_serializing_if = "is_false")]
-    pub inferred: bool,
+    inferred: bool,
 }
 
 fn is_false(b: &bool) -> bool {
     !*b
 }
 
-impl MotionFrame {
-    /// Why this frame cannot be written or was rejected on reading (`None` when valid).
-    pub fn problem(&self) -> Option<String> {
-        let fin = |v: &[f32]| v.iter().all(|x| x.is_finite());
-        if !self.t.is_finite() {
-            return Some("t is not finite".into());
+impl Record {
+    fn new(f: &MotionFrame, contact_threshold: f32) -> Self {
+        Record {
+            frame: f.frame,
+            t: f.t,
+            root: f.root,
+            rotations: f.rotations,
+            joints: f.joints(),
+            contacts: f.contact_flags(contact_threshold),
+            contact_scores: Some(f.contacts),
+            inferred: f.inferred,
         }
-        if !fin(&self.root) {
-            return Some("root is not finite (NaN or infinity)".into());
+    }
+
+    /// The frame; without `contact_scores` the contacts are 1 or 0.
+    fn frame(&self) -> MotionFrame {
+        MotionFrame {
+            frame: self.frame,
+            t: self.t,
+            root: self.root,
+            rotations: self.rotations,
+            contacts: self.contact_scores.unwrap_or(self.contacts.map(|c| if c { 1.0 } else { 0.0 })),
+            inferred: self.inferred,
         }
-        for (j, q) in self.rotations.iter().enumerate() {
-            if !fin(q) {
-                return Some(format!("rotation of joint {j} ({}) is not finite", JOINT_NAMES[j]));
-            }
-            let n = q.iter().map(|c| c * c).sum::<f32>().sqrt();
-            if (n - 1.0).abs() > 1e-3 {
-                return Some(format!("rotation of joint {j} ({}) is not a unit quaternion (norm {n})", JOINT_NAMES[j]));
-            }
-        }
-        if let Some(j) = self.joints.iter().position(|p| !fin(p)) {
+    }
+
+    fn problem(&self) -> Option<String> {
+        if let Some(j) = self.joints.iter().position(|p| p.iter().any(|v| !v.is_finite())) {
             return Some(format!("position of joint {j} ({}) is not finite", JOINT_NAMES[j]));
         }
-        if self.contact_scores.is_some_and(|s| !fin(&s)) {
-            return Some("contact_scores are not finite".into());
-        }
-        None
+        self.frame().problem()
     }
 }
 
@@ -123,6 +132,7 @@ pub struct MotionWriter {
     path: PathBuf,
     out: BufWriter<File>,
     frames: usize,
+    contact_threshold: f32,
 }
 
 impl MotionWriter {
@@ -135,9 +145,15 @@ impl MotionWriter {
             std::fs::create_dir_all(dir).map_err(werr)?;
         }
         let file = File::create(path).map_err(werr)?;
-        let mut w = Self { path: path.into(), out: BufWriter::new(file), frames: 0 };
+        let mut w = Self { path: path.into(), out: BufWriter::new(file), frames: 0, contact_threshold: DEFAULT_CONTACT_THRESHOLD };
         w.line(header)?;
         Ok(w)
+    }
+
+    /// Contact scores above `threshold` are written as contacts (default 0.5).
+    pub fn with_contact_threshold(mut self, threshold: f32) -> Self {
+        self.contact_threshold = threshold;
+        self
     }
 
     /// Writes one frame; a frame with a non-finite number or a non-unit quaternion is an error.
@@ -146,7 +162,7 @@ impl MotionWriter {
             return Err(MotionFileError::NotFinite { path: self.path.clone(), frame: frame.frame, problem });
         }
         self.frames += 1;
-        self.line(frame)
+        self.line(&Record::new(frame, self.contact_threshold))
     }
 
     /// Pushes buffered lines to the file.
@@ -167,9 +183,9 @@ impl MotionWriter {
     }
 }
 
-/// Writes a whole motion file.
-pub fn write_motion(path: &Path, header: &MotionHeader, frames: &[MotionFrame]) -> Result<(), MotionFileError> {
-    let mut w = MotionWriter::create(path, header)?;
+/// Writes a whole motion file; contact scores above `contact_threshold` are contacts.
+pub fn write_motion(path: &Path, header: &MotionHeader, frames: &[MotionFrame], contact_threshold: f32) -> Result<(), MotionFileError> {
+    let mut w = MotionWriter::create(path, header)?.with_contact_threshold(contact_threshold);
     for f in frames {
         w.write(f)?;
     }
@@ -206,11 +222,11 @@ pub fn read_motion(path: &Path) -> Result<(MotionHeader, Vec<MotionFrame>), Moti
         if text.trim().is_empty() {
             continue;
         }
-        let f: MotionFrame = serde_json::from_str(&text).map_err(|e| bad(line, format!("not a frame record: {e}")))?;
-        if let Some(p) = f.problem() {
+        let r: Record = serde_json::from_str(&text).map_err(|e| bad(line, format!("not a frame record: {e}")))?;
+        if let Some(p) = r.problem() {
             return Err(bad(line, p));
         }
-        frames.push(f);
+        frames.push(r.frame());
     }
     Ok((header, frames))
 }

@@ -1,7 +1,7 @@
-//! The BVH text parser behind [`super::bvh::Bvh::parse`]: a token stream with line numbers for
+//! The BVH text parser behind [`super::Bvh::parse`]: a token stream with line numbers for
 //! the hierarchy, then one frame per line.
 
-use super::bvh::{Bvh, BvhError, Channel, Joint};
+use super::{Bvh, BvhError, Channel, Joint};
 use crate::skeleton::rotation::Vec3;
 
 struct Tokens<'a> {

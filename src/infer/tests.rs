@@ -9,7 +9,7 @@ use candle_nn::{VarBuilder, VarMap};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::OnnxDenoiser;
+use crate::model::onnx::OnnxDenoiser;
 use crate::diffusion::{randn, NoiseSchedule};
 use crate::model::{load_checkpoint, Activation, Denoiser, FilmVariant, ModelConfig};
 use crate::sampler::{sample, Ddim, Infill, InfillMode, ModelX0, SampleOptions, X0Model};
@@ -68,7 +68,7 @@ fn random_init_parity() -> Result<()> {
 #[test]
 fn checkpoint_parity_and_ddim_infill() -> Result<()> {
     let dev = Device::Cpu;
-    let path = Path::new(crate::lift::lift::DEFAULT_CHECKPOINT);
+    let path = Path::new(super::DEFAULT_CHECKPOINT);
     let ck = load_checkpoint(path, &dev).unwrap_or_else(|e| panic!("{e}"));
     let m = &ck.model;
     let o = onnx(m);

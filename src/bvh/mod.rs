@@ -1,5 +1,10 @@
 //! BVH motion files: the data model, a reader for any channel order (3- and 6-channel joints,
-//! End Sites, CRLF, tabs) and per-frame local poses. Writing lives in [`super::bvh_write`].
+//! End Sites, CRLF, tabs) and per-frame local poses. Parsing lives in `parse.rs`, writing in [`write`].
+
+mod parse;
+pub mod write;
+
+pub use write::BvhWriteError;
 
 use std::path::{Path, PathBuf};
 
@@ -104,7 +109,7 @@ impl Bvh {
 
     /// Parse BVH text.
     pub fn parse(text: &str) -> Result<Bvh, BvhError> {
-        super::bvh_parse::parse(text)
+        parse::parse(text)
     }
 
     /// Total number of channels (values per frame line).
