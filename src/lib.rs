@@ -1,28 +1,41 @@
 //! mocapd: a real-time motion-capture daemon. Video in, SMPL-24 motion out.
 //!
 //! # Layout
-//! Data flows one way, one folder per stage:
-//! - [`source`]: frames from files, webcams, RTSP/HTTP streams and image directories, on named threads.
-//! - [`pose`]: MoveNet through ONNX Runtime (`ort`), the crop that follows the performer, the
-//!   performer tracker, and the `mocapd.keypoints/1` file format.
+//! One folder per stage; data flows one way. Modules are listed in dependency order: each uses
+//! only modules above it (`tools/check_layers.py`, run by CI, fails on an import cycle).
+//! - [`skeleton`]: the SMPL-24 table, rotation conversions, forward kinematics, COCO-17 names and
+//!   COCO-17 from SMPL.
+//! - [`bvh`]: the BVH file format: data model, parser (any channel order), writer.
+//! - [`motion`]: **the motion contract** every stage shares: [`motion::MotionFrame`], SMPL-24
+//!   clips, the 151-value feature codec and its normaliser, canonical placement, the 2D
+//!   condition ([`motion::Frame2d`] and its window normalisation), SMPL-24 as a BVH skeleton, and
+//!   the `mocapd.motion/1` file.
+//! - [`diffusion`]: noise schedule, forward noising with PTSS timesteps, SNR loss weightings.
 //! - [`onnxrt`]: finds and loads the ONNX Runtime library once per process; the environment
 //!   that [`pose`] and the denoiser's ONNX engine ([`model::onnx`]) share.
-//! - [`config`]: raw TOML structs, validated once into resolved settings.
-//! - [`skeleton`]: the SMPL-24 table, rotation conversions, forward kinematics, COCO-17 from SMPL.
-//! - [`data`]: motion data: BVH/AMASS/AIST++/DeepMimic readers, registry fetch, retargeting onto
-//!   SMPL-24, the training-set builder (virtual cameras, detector noise), previews and stats.
 //! - [`model`]: the ViMo-style candle denoiser (pose encoder, per-frame timestep FiLM blocks, x0
-//!   output), and its per-step forward exported in memory to ONNX Runtime (`model::onnx`).
-//! - [`diffusion`]: noise schedule, forward noising with PTSS timesteps, SNR loss weightings.
-//! - [`lift`]: offline lifting of keypoint files to SMPL-24 motion (`mocapd.motion/1`), metrics, eval.
+//!   output), its checkpoint, and its per-step forward exported in memory to ONNX Runtime
+//!   ([`model::onnx`]).
 //! - [`sampler`]: DDPM/DDIM from x0 predictions, classifier-free guidance, masked in-filling.
+//! - [`infer`]: the inference core shared by the daemon and the offline commands:
+//!   [`infer::Lifter`] samples one window of motion from 2D keypoints, with in-filling.
+//! - [`source`]: frames from files, webcams, RTSP/HTTP streams and image directories, on named
+//!   threads.
+//! - [`pose`]: MoveNet through ONNX Runtime (`ort`), the crop that follows the performer, the
+//!   performer tracker, the `mocapd.keypoints/1` file format and the performer's 2D track.
+//! - [`window`]: the live 2D history, a ring of the performer's last S poses.
+//! - [`sink`]: where motion goes: VMC and plain OSC over UDP, crash-safe BVH, `.vrma` and
+//!   `mocapd.motion/1` recorders.
+//! - [`pipeline`]: `mocapd run`/`bench`: input → pose → window → denoise loop (in-filling,
+//!   One-Euro smoothing) → sink tasks on a tokio runtime, stats.
+//! - [`data`]: motion data for training: registry fetch, BVH/AMASS/AIST++/DeepMimic readers,
+//!   retargeting onto SMPL-24, the training-set builder (virtual cameras, detector noise),
+//!   previews and stats.
 //! - [`train`]: `mocapd train`: the loss of one step (PTSS, condition dropout, SNR-weighted x0,
 //!   velocity, FK joints, foot), Adan/AdamW, the loop, logs, plots, run comparison.
-//! - [`sink`]: where motion goes: VMC and plain OSC over UDP, crash-safe BVH and `.vrma` recorders.
-//! - [`window`]: the live 2D history, a ring of the performer's last S poses.
-//! - [`pipeline`]: `mocapd run`/`bench`: input → pose → window → denoise loop (in-filling,
-//!   One-Euro smoothing) → sink tasks on a tokio runtime, stats; the same loop drives
-//!   `mocapd eval --streaming`.
+//! - [`config`]: raw TOML structs, validated once (no I/O) into the stages' settings.
+//! - [`lift`]: `mocapd lift` (keypoint file → motion file) and `mocapd eval` (offline, and through
+//!   the daemon's own streaming loop), with the metrics.
 //! - [`commands`]: what each CLI subcommand does; `main.rs` only parses arguments.
 
 pub mod bvh;

@@ -5,7 +5,9 @@ Usage: tools/check_layers.py [SRC_DIR] (default: the repository's src/). Maps ea
 file but lib.rs and main.rs to its top-level module (src/foo.rs, src/foo/... -> foo) and collects
 every `crate::NAME` in code: `use` lines, grouped `use crate::{a::x, b::y}` over several lines,
 inline paths; comments and string literals are ignored. Exits 1 printing each cycle with an
-example file:line per edge, else prints the modules in dependency order (lowest first), exits 0.
+example file:line per edge. Then checks lib.rs's "# Layout" list (`//! - [`name`]: ...` lines):
+every module listed once, each using only modules listed above it; exits 1 on a mismatch, else
+prints the modules in dependency order (lowest first) and exits 0.
 """
 from __future__ import annotations
 
@@ -128,6 +130,22 @@ def layer_order(modules: set[str], edges: dict[Edge, str]) -> list[str]:
     return order
 
 
+LAYOUT_ITEM = re.compile(r"^//! - \[`([a-z_]+)`\]", re.M)
+
+
+def layout_problems(lib_rs: Path, modules: set[str], edges: dict[Edge, str]) -> list[str]:
+    """What is wrong with lib.rs's Layout list against the real modules and edges."""
+    listed = LAYOUT_ITEM.findall(lib_rs.read_text(encoding="utf-8")) if lib_rs.is_file() else []
+    problems = [f"{m} is not in lib.rs's Layout" for m in sorted(modules - set(listed))]
+    problems += [f"{m} is listed in lib.rs's Layout but is no module" for m in sorted(set(listed) - modules)]
+    problems += [f"{m} is listed twice in lib.rs's Layout" for m in sorted({m for m in listed if listed.count(m) > 1})]
+    rank = {m: i for i, m in enumerate(listed)}
+    for (a, b), where in sorted(edges.items()):
+        if a in rank and b in rank and rank[b] > rank[a]:
+            problems.append(f"{a} uses {b} ({where}) but lib.rs's Layout lists {b} below {a}")
+    return problems
+
+
 def main(argv: list[str]) -> int:
     src = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent.parent / "src"
     modules, edges = build_graph(src)
@@ -139,7 +157,11 @@ def main(argv: list[str]) -> int:
             for a, b in zip(cycle, cycle[1:]):
                 print(f"      {a} -> {b}: {edges[(a, b)]}")
         return 1
-    print("check_layers: no cycles; modules, lowest layer first:")
+    if problems := layout_problems(src / "lib.rs", modules, edges):
+        print(f"check_layers: lib.rs's Layout does not match {src}:")
+        print("\n".join("  " + p for p in problems))
+        return 1
+    print("check_layers: no cycles, lib.rs's Layout is in dependency order; modules, lowest layer first:")
     print("  " + " ".join(layer_order(modules, edges)))
     return 0
 

@@ -25,6 +25,7 @@ CYCLIC = {
 }
 
 ACYCLIC = {
+    "lib.rs": "//! # Layout\n//! - [`c`]: lowest.\n//! - [`b`]: uses c.\n//! - [`a`]: uses both.\npub mod a;\n",
     "main.rs": "use mocapd::a;\nfn main() { crate::a::run(); }\n",
     "a.rs": "pub fn run() {\n    crate::b::f(crate::c::Z);\n}\n",
     "b/mod.rs": "use crate::{\n    self as _,\n    c::{Z, W},\n};\npub fn f(_: Z) {}\n",
@@ -77,6 +78,16 @@ def test_acyclic_passes_in_dependency_order() -> None:
         rc, out = run_main(src)
     assert rc == 0, out
     assert out.splitlines()[-1].split() == ["c", "b", "a"], out
+
+
+def test_layout_out_of_order_or_incomplete_fails() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        wrong = dict(ACYCLIC, **{"lib.rs": "//! - [`b`]: x\n//! - [`c`]: y\n//! - [`zz`]: z\n"})
+        rc, out = run_main(make_tree(Path(tmp), wrong))
+    assert rc == 1, out
+    assert "a is not in lib.rs's Layout" in out, out
+    assert "zz is listed in lib.rs's Layout but is no module" in out, out
+    assert "b uses c (src/b/mod.rs:3) but lib.rs's Layout lists c below b" in out, out
 
 
 def test_strip_code_keeps_lines_and_code() -> None:

@@ -200,9 +200,9 @@ pub fn project_clip(
         } else {
             vec![noise_rng.random_range(0..NUM_COCO)]
         };
-        for f in start..(start + len).min(n) {
+        for frame in occluded.iter_mut().take((start + len).min(n)).skip(start) {
             for &k in &group {
-                occluded[f][k] = true;
+                frame[k] = true;
             }
         }
     }

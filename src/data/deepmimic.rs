@@ -83,7 +83,7 @@ pub fn parse(text: &str) -> Result<SourceClip, String> {
         }
         out.push((trans, rots));
     }
-    if !(frame_time > 0.0) {
+    if frame_time.is_nan() || frame_time <= 0.0 {
         return Err(format!("bad frame duration {frame_time}"));
     }
     Ok(SourceClip {

@@ -175,7 +175,7 @@ pub fn generate(opts: &ProceduralOptions, rng: &mut impl Rng) -> Motion {
             target = if rng.random::<f32>() < opts.walk_fraction { rng.random_range(0.5..1.6) } else { 0.0 };
             turn_target = rng.random_range(-0.8..0.8f32) * if rng.random::<f32>() < 0.3 { 0.0 } else { 1.0 };
         }
-        speed += (target - speed).clamp(-1.0 * dt, 1.0 * dt);
+        speed += (target - speed).clamp(-dt, dt);
         speed = speed.clamp(0.0, MAX_ROOT_SPEED);
         turn += (turn_target - turn).clamp(-0.8 * dt, 0.8 * dt);
         let w = ((speed - 0.1) / 0.4).clamp(0.0, 1.0);
@@ -238,9 +238,9 @@ pub fn mix(lower: &Motion, upper: &Motion) -> Motion {
     let n = lower.len().min(upper.len());
     let mut out = Motion { fps: lower.fps, root: lower.root[..n].to_vec(), rotations: lower.rotations[..n].to_vec() };
     for (f, rot) in out.rotations.iter_mut().enumerate() {
-        for j in 0..NUM_JOINTS {
+        for (j, q) in rot.iter_mut().enumerate() {
             if !LOWER_BODY.contains(&j) {
-                rot[j] = upper.rotations[f][j];
+                *q = upper.rotations[f][j];
             }
         }
     }

@@ -63,7 +63,7 @@ pub fn read_aist(path: &Path) -> Result<Motion, NpzError> {
     let poses = file.matrix("smpl_poses", &[72], "(N, 72)")?;
     let trans = file.matrix("smpl_trans", &[3], "(N, 3)")?;
     let scaling = file.scalar("smpl_scaling")?;
-    if !(scaling > 0.0) {
+    if scaling.is_nan() || scaling <= 0.0 {
         return Err(NpzError::Bad { path: file.path.clone(), problem: format!("smpl_scaling must be positive, got {scaling}") });
     }
     build(&file, &poses, &trans, AIST_FPS, 1.0 / scaling, |q, root| (q, root))

@@ -14,6 +14,7 @@
 //!   `|mid(shoulders 5, 6) - mid(hips 11, 12)|` over frames with all four present; when no frame
 //!   has them, `0.35 *` the median of the larger side of the present keypoints' bounding box;
 //!   1 when nothing is present.
+//!
 //! The daemon applies it to each 150-frame window it feeds the model.
 
 use crate::skeleton::coco::NUM_COCO;

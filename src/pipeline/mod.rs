@@ -98,7 +98,15 @@ impl Pipeline {
         let (tx, rx) = crossbeam_channel::bounded(ps.pose_queue.max(1));
         let (input_handle, info) = input::spawn(input, settings, tx, rx.clone(), Arc::clone(&stats), Arc::clone(&stop))?;
         let fps = if info.fps.is_finite() && info.fps > 0.0 { info.fps } else { 30.0 };
-        let (out, sinks) = fanout::start(ps, fps, &stats)?;
+        let (out, sinks) = match fanout::start(ps, fps, &stats) {
+            Ok(started) => started,
+            Err(e) => {
+                // A sink that cannot start (bad target, unreadable avatar) ends the input first.
+                stop.store(true, Relaxed);
+                let _ = input_handle.join();
+                return Err(e);
+            }
+        };
         let looped = denoise::DenoiseLoop::new(lifter, ps, out, Arc::clone(&stats));
         let denoise = std::thread::Builder::new()
             .name("denoise".into())

@@ -66,7 +66,7 @@ impl ContactSheet {
 
     /// True when frame `seq` should be offered through [`ContactSheet::add`].
     pub fn wants(&self, seq: u64) -> bool {
-        seq % self.every == 0
+        seq.is_multiple_of(self.every)
     }
 
     /// Adds an (already annotated) frame, labelled with its number and time.

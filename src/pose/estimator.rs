@@ -34,7 +34,7 @@ pub struct PoseEstimator {
 impl PoseEstimator {
     /// Loads ONNX Runtime (once per process) and the model, checks it and warms it up.
     pub fn new(settings: &PoseSettings) -> Result<Self, PoseError> {
-        if settings.model_kind == ModelKind::Multipose && (settings.multipose_size < 32 || settings.multipose_size % 32 != 0) {
+        if settings.model_kind == ModelKind::Multipose && (settings.multipose_size < 32 || !settings.multipose_size.is_multiple_of(32)) {
             return Err(PoseError::Settings(format!("multipose_size {} must be a positive multiple of 32", settings.multipose_size)));
         }
         if !(0.0..=1.0).contains(&settings.min_confidence) || !(0.0..=1.0).contains(&settings.detection_threshold) {

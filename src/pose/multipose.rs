@@ -80,7 +80,7 @@ impl MultiPose {
     pub fn postprocess(&mut self, tf: &InputTransform) -> Result<Vec<Person>, PoseError> {
         let _span = tracing::info_span!("pose.postprocess").entered();
         let start = Instant::now();
-        if self.output.len() % DET_LEN != 0 {
+        if !self.output.len().is_multiple_of(DET_LEN) {
             return Err(PoseError::inference("postprocess", format!("output length {} is not a multiple of 56", self.output.len())));
         }
         let mut people = Vec::new();

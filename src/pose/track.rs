@@ -291,8 +291,7 @@ impl Tracker {
             }
         }
         let (_, di) = best?;
-        let previous = det_track[di].replace(pi);
-        previous
+        det_track[di].replace(pi)
     }
 
     /// Picks a performer among the people seen this frame.

@@ -105,7 +105,7 @@ impl UdpOut {
         Self::new(target, max_rate_hz).map_err(|e| match e {
             SinkError::Address { target, reason } => SinkError::Address {
                 target,
-                reason: format!("{reason} (config key `{key}`: give the receiver's host:port, e.g. 127.0.0.1:9000)"),
+                reason: format!("{reason} (config key `{key}`: give the receiver's host:port, with a host name this machine resolves)"),
             },
             e => e,
         })

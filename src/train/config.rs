@@ -144,7 +144,7 @@ impl TrainConfig {
         if self.schedule.batch_size == 0 || self.schedule.steps == 0 {
             return bad("schedule.batch_size and schedule.steps must be > 0");
         }
-        if !(self.optim.lr > 0.0) {
+        if self.optim.lr.is_nan() || self.optim.lr <= 0.0 {
             return bad("optim.lr must be > 0");
         }
         if !(0.0..=1.0).contains(&self.loss.p_from) || !(0.0..=1.0).contains(&self.loss.p_to) {

@@ -1,5 +1,6 @@
 //! The `mocapd.keypoints/1` format: round trip, and clear errors on malformed files.
 
+use crate::support::error_text;
 use mocapd::pose::record::{Header, KeypointReader, KeypointWriter, RecordError};
 use mocapd::pose::{Keypoint, Person, PoseFrame, NUM_KEYPOINTS};
 use std::io::Write;
@@ -70,10 +71,7 @@ const HEADER: &str = r#"{"format":"mocapd.keypoints/1","fps":30.0,"width":640,"h
 
 fn read_err(lines: &[&str]) -> String {
     let (_d, path) = write_file(lines);
-    match KeypointReader::open(&path).and_then(|r| r.read_all()) {
-        Ok(_) => panic!("malformed file {lines:?} was accepted"),
-        Err(e) => e.to_string(),
-    }
+    error_text(KeypointReader::open(&path).and_then(|r| r.read_all()), format_args!("malformed file {lines:?} was accepted"))
 }
 
 fn kps(n: usize, c: &str) -> String {

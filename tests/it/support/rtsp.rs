@@ -1,27 +1,12 @@
-//! Test helpers for `tests/source.rs`: a local GStreamer RTSP server child process and free ports.
+//! A local GStreamer RTSP server (`gst_rtsp_server.py`, next to this file) as a child process.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PYTHON: &str = "/usr/bin/python3";
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/gst_rtsp_server.py");
-
-/// Logs from the library show up in failing tests' output.
-pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "mocapd=info".into()))
-        .with_test_writer()
-        .try_init();
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local_addr").port()
-}
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/gst_rtsp_server.py");
 
 /// Fails the test (never skips) when the RTSP server's runtime is missing.
 pub fn require_rtsp_runtime() {
@@ -40,7 +25,7 @@ pub fn require_rtsp_runtime() {
     );
 }
 
-/// `tests/support/gst_rtsp_server.py` running as a child; killed on drop (also on panic).
+/// `tests/it/support/gst_rtsp_server.py` running as a child; killed on drop (also on panic).
 pub struct RtspServer {
     child: Option<Child>,
     pub port: u16,
@@ -75,9 +60,7 @@ impl RtspServer {
 
     /// Sends a signal by name (`"STOP"`, `"CONT"`) to the server, to simulate a hung server.
     pub fn signal(&self, sig: &str) {
-        let pid = self.child.as_ref().expect("server running").id().to_string();
-        let ok = Command::new("kill").args([format!("-{sig}"), pid]).status().expect("run kill");
-        assert!(ok.success(), "kill -{sig} failed");
+        super::signal(self.child.as_ref().expect("server running").id(), sig);
     }
 
     /// Kills the server now and waits for it to exit.
@@ -93,16 +76,4 @@ impl Drop for RtspServer {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// Waits until `f` is true, polling, for at most `limit`.
-pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let t0 = Instant::now();
-    while t0.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    f()
 }

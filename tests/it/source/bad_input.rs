@@ -1,14 +1,13 @@
 //! Bad inputs give clear errors (asserted on message text) or a clean end, never a panic.
 
-use crate::{demo, drain, support};
+use super::drain;
+use crate::support::demo::demo_video;
+use crate::support::{error_text, free_port, init_tracing};
 use mocapd::source::{open, Pacing, SourceError, SourceOptions, SourceSpec};
 use std::time::{Duration, Instant};
 
 fn open_err(spec: &SourceSpec, opts: &SourceOptions) -> String {
-    match open(spec, opts) {
-        Ok(_) => panic!("opening {spec} should fail"),
-        Err(e) => e.to_string(),
-    }
+    error_text(open(spec, opts), format_args!("opening {spec} should fail"))
 }
 
 #[test]
@@ -38,10 +37,10 @@ fn corrupt_file() {
 
 #[test]
 fn truncated_file_ends_cleanly() {
-    support::init_tracing();
+    init_tracing();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("cut.mp4");
-    let bytes = std::fs::read(demo()).expect("read demo");
+    let bytes = std::fs::read(demo_video()).expect("read demo");
     std::fs::write(&path, &bytes[..bytes.len() * 4 / 10]).expect("write");
     let opts = SourceOptions { pacing: Pacing::Fast, ..SourceOptions::default() };
     let h = open(&SourceSpec::File(path), &opts).expect("truncated file still opens");
@@ -61,7 +60,7 @@ fn missing_camera() {
 
 #[test]
 fn rtsp_closed_port_fails_fast_without_retry() {
-    let url = format!("rtsp://127.0.0.1:{}/test", support::free_port());
+    let url = format!("rtsp://127.0.0.1:{}/test", free_port());
     let opts = SourceOptions { retry_first_open: false, ..SourceOptions::default() };
     let t0 = Instant::now();
     let msg = open_err(&SourceSpec::parse(&url).expect("parse"), &opts);

@@ -2,7 +2,7 @@
 """Local RTSP test server (Debian: python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-{base,good,ugly}).
 Serves rtsp://127.0.0.1:PORT/test : an H.264 test pattern (videotestsrc -> x264enc), 640x480@30.
 Each client gets its own pipeline (shared=False). Stops by itself after DURATION seconds."""
-# Copied from gst_rtsp_server.py of the mocapd shared test tools; only this line was added. Used by tests/source.rs.
+# Copied from gst_rtsp_server.py of the mocapd shared test tools; only this line was added. Used by tests/it/support/rtsp.rs.
 import sys, gi
 gi.require_version("Gst", "1.0"); gi.require_version("GstRtspServer", "1.0")
 from gi.repository import Gst, GstRtspServer, GLib

@@ -1,5 +1,6 @@
 //! AMASS and AIST++ SMPL parameter files: axes, units, joint layout, and clear errors.
 
+use crate::support::error_text;
 use candle_core::{Device, Tensor};
 use mocapd::data::smpl_npz::{read_aist, read_amass, NpzError};
 use mocapd::skeleton::rotation::{axis_angle_to_quat, quat_angle};
@@ -84,7 +85,7 @@ fn aist_translation_is_scaled_to_metres() {
 
 fn err(path: &Path, amass: bool) -> String {
     let r: Result<_, NpzError> = if amass { read_amass(path) } else { read_aist(path) };
-    r.err().expect("bad file accepted").to_string()
+    error_text(r, "bad file accepted")
 }
 
 #[test]

@@ -1,32 +1,11 @@
 //! Motion data tests: BVH read/write, error messages, fetched registry data, retargeting.
-//! Tests that need real data call the fetch code themselves (cached in `data/raw/`).
+//! Tests that need real data take it from `support::data` (fetched once, outside the repository).
 
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
-
+use mocapd::bvh::write as bvh_write;
 use mocapd::bvh::{Bvh, BvhError};
-use mocapd::bvh::write;
-use mocapd::data::fetch::{fetch, FetchOptions, FetchedFile};
 
-fn raw_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/raw")
-}
-
-/// Fetch once per test binary.
-fn fetched() -> &'static [FetchedFile] {
-    static FILES: OnceLock<Vec<FetchedFile>> = OnceLock::new();
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    FILES.get_or_init(|| match fetch(&raw_dir(), FetchOptions::default()) {
-        Ok(f) => f,
-        Err(e) => panic!("fetch failed: {e}"),
-    })
-}
-
-fn fetched_file(name: &str) -> PathBuf {
-    let f = fetched().iter().find(|f| f.path.file_name().is_some_and(|n| n == name));
-    f.map(|f| f.path.clone()).unwrap_or_else(|| panic!("{name} not fetched"))
-}
+use crate::support::data::{fetched, fetched_file};
+use crate::support::error_text;
 
 const SMALL: &str = "HIERARCHY\r\nROOT Hips\r\n{\r\n\tOFFSET 0 0 0\r\n\tCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\r\n\tJOINT Left Leg\r\n\t{\r\n\t\tOFFSET 10 -5 0\r\n\t\tCHANNELS 6 Xposition Yposition Zposition Yrotation Xrotation Zrotation\r\n\t\tJOINT Foot\r\n\t\t{\r\n\t\t\tOFFSET 0 -40 0\r\n\t\t\tCHANNELS 3 Xrotation Zrotation Yrotation\r\n\t\t\tEnd Site\r\n\t\t\t{\r\n\t\t\t\tOFFSET 0 0 12.5\r\n\t\t\t}\r\n\t\t}\r\n\t}\r\n}\r\nMOTION\r\nFrames: 2\r\nFrame Time: .0333333\r\n1 90.5 -3 10 20 30 10 -5 0 0 0 0 45 0 0\r\n1.5 91 -2.25 11 21 31 10.5 -5 0 1 2 3 40 0.125 -7\r\n";
 
@@ -65,10 +44,7 @@ fn bvh_real_files_round_trip() {
 }
 
 fn parse_err(text: &str) -> String {
-    match Bvh::parse(text) {
-        Ok(_) => panic!("expected an error"),
-        Err(e) => e.to_string(),
-    }
+    error_text(Bvh::parse(text), "the BVH parses")
 }
 
 #[test]
@@ -97,9 +73,9 @@ fn bvh_errors_are_clear() {
     assert!(matches!(Bvh::parse(""), Err(BvhError::Truncated { .. })));
 }
 
-use mocapd::motion::Motion;
 use mocapd::data::retarget::{retarget_bvh, RetargetError, SourceClip};
 use mocapd::data::rigs::{self, RigMap};
+use mocapd::motion::Motion;
 use mocapd::skeleton::forward_kinematics;
 use mocapd::skeleton::rotation::{norm, quat_angle, sub};
 use mocapd::skeleton::smpl::{self, NUM_JOINTS};

@@ -1,6 +1,7 @@
 //! RTSP against a local GStreamer server: kill/restart reconnects, prompt shutdown while retrying.
 
-use crate::support::{self, free_port, RtspServer};
+use crate::support::rtsp::RtspServer;
+use crate::support::{free_port, init_tracing, wait_until};
 use mocapd::source::{open, RecvTimeoutError, SourceOptions, SourceSpec};
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ fn live_opts() -> SourceOptions {
 
 #[test]
 fn rtsp_kill_and_restart_reconnects() {
-    support::init_tracing();
+    init_tracing();
     let test_start = Instant::now();
     let port = free_port();
     let mut server = RtspServer::start(port, 60);
@@ -74,7 +75,7 @@ fn rtsp_kill_and_restart_reconnects() {
 fn rtsp_retrying_source_closes_promptly() {
     let url = format!("rtsp://127.0.0.1:{}/test", free_port());
     let h = open(&SourceSpec::parse(&url).expect("parse"), &live_opts()).expect("retry_first_open returns at once");
-    assert!(support::wait_until(Duration::from_secs(5), || h.stats().failed_connects >= 2), "{:?}", h.stats());
+    assert!(wait_until(Duration::from_secs(5), || h.stats().failed_connects >= 2), "{:?}", h.stats());
     assert_eq!(h.recv_timeout(Duration::from_millis(100)).err(), Some(RecvTimeoutError::Timeout));
     let t0 = Instant::now();
     assert!(h.close(), "thread should be joined");
@@ -83,7 +84,7 @@ fn rtsp_retrying_source_closes_promptly() {
 
 #[test]
 fn rtsp_hung_server_is_noticed_by_timeouts_and_recovers() {
-    support::init_tracing();
+    init_tracing();
     let server = RtspServer::start(free_port(), 60);
     let opts = SourceOptions { network_timeout: Duration::from_secs(2), ..live_opts() };
     let h = open(&SourceSpec::parse(&server.url()).expect("parse"), &opts).expect("open");
@@ -95,7 +96,7 @@ fn rtsp_hung_server_is_noticed_by_timeouts_and_recovers() {
     server.signal("STOP"); // the process hangs: TCP still accepts, nothing answers
     let hung = Instant::now();
     // The read timeout ends the stream, then the reconnect attempt times out too.
-    let noticed = support::wait_until(Duration::from_secs(10), || h.stats().failed_connects >= 1);
+    let noticed = wait_until(Duration::from_secs(10), || h.stats().failed_connects >= 1);
     assert!(noticed, "hung server not noticed within 10 s: {:?}", h.stats());
     eprintln!("hung server noticed (read + open timeout) after {:?}", hung.elapsed());
     while let Ok(f) = h.recv_timeout(Duration::from_millis(10)) {

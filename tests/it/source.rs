@@ -1,26 +1,20 @@
-//! Integration tests for `mocapd::source` on real data: the demo video, image dirs, a local RTSP server.
+//! `mocapd::source` on real data: the demo video, image dirs, a local RTSP server.
 
-#[path = "source/bad_input.rs"]
 mod bad_input;
-#[path = "source/rtsp.rs"]
 mod rtsp;
-mod support;
 
+use crate::support::demo::demo_video;
+use crate::support::init_tracing;
 use mocapd::source::{open, Frame, Pacing, SourceOptions, SourceSpec};
 use opencv::core::{Mat, MatTraitConst, Scalar, Vec3b, CV_8UC3};
 use opencv::imgcodecs;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-pub fn demo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo.mp4")
-}
 
 fn fast() -> SourceOptions {
     SourceOptions { pacing: Pacing::Fast, ..SourceOptions::default() }
 }
 
-pub fn drain(h: &mocapd::source::SourceHandle) -> Vec<Frame> {
+fn drain(h: &mocapd::source::SourceHandle) -> Vec<Frame> {
     let mut frames = Vec::new();
     while let Some(f) = h.recv() {
         frames.push(f);
@@ -30,8 +24,8 @@ pub fn drain(h: &mocapd::source::SourceHandle) -> Vec<Frame> {
 
 #[test]
 fn file_fast_delivers_every_frame_in_order() {
-    support::init_tracing();
-    let h = open(&SourceSpec::File(demo()), &fast()).expect("open demo");
+    init_tracing();
+    let h = open(&SourceSpec::File(demo_video()), &fast()).expect("open demo");
     let info = h.info();
     assert_eq!((info.width, info.height), (1768, 994));
     assert!((info.fps - 30.0).abs() < 0.01, "fps {}", info.fps);
@@ -58,7 +52,7 @@ fn file_fast_delivers_every_frame_in_order() {
 #[test]
 fn file_fast_never_drops_when_consumer_is_slow() {
     let opts = SourceOptions { queue_capacity: 2, ..fast() };
-    let h = open(&SourceSpec::File(demo()), &opts).expect("open demo");
+    let h = open(&SourceSpec::File(demo_video()), &opts).expect("open demo");
     std::thread::sleep(Duration::from_millis(500));
     let frames = drain(&h);
     assert_eq!(frames.len(), 230);
@@ -67,7 +61,7 @@ fn file_fast_never_drops_when_consumer_is_slow() {
 
 #[test]
 fn file_native_paces_at_30fps() {
-    let h = open(&SourceSpec::File(demo()), &SourceOptions::default()).expect("open demo");
+    let h = open(&SourceSpec::File(demo_video()), &SourceOptions::default()).expect("open demo");
     assert!(h.info().live, "a Native-paced file behaves like a live stream");
     let t0 = Instant::now();
     let mut seqs = Vec::new();
@@ -83,9 +77,9 @@ fn file_native_paces_at_30fps() {
 
 #[test]
 fn file_native_drops_oldest_for_slow_consumer() {
-    support::init_tracing();
+    init_tracing();
     let opts = SourceOptions { queue_capacity: 4, ..SourceOptions::default() };
-    let h = open(&SourceSpec::File(demo()), &opts).expect("open demo");
+    let h = open(&SourceSpec::File(demo_video()), &opts).expect("open demo");
     assert_eq!(h.recv().expect("first").seq, 0);
     std::thread::sleep(Duration::from_millis(1500));
     let next = h.recv().expect("frame after sleep");
@@ -98,7 +92,7 @@ fn file_native_drops_oldest_for_slow_consumer() {
 }
 
 /// Writes `n` solid-colour 64x48 PNGs (frame i has blue = 10*i) plus a non-image file.
-pub fn write_images(dir: &std::path::Path, n: usize) {
+fn write_images(dir: &std::path::Path, n: usize) {
     for i in (0..n).rev() {
         let m = Mat::new_rows_cols_with_default(48, 64, CV_8UC3, Scalar::new(10.0 * i as f64, 100.0, 200.0, 0.0)).expect("mat");
         let path = dir.join(format!("frame_{i:03}.png"));
@@ -141,7 +135,7 @@ fn image_dir_loops_with_increasing_seq_and_t() {
 
 #[test]
 fn drop_joins_a_blocked_fast_source_promptly() {
-    let h = open(&SourceSpec::File(demo()), &fast()).expect("open demo");
+    let h = open(&SourceSpec::File(demo_video()), &fast()).expect("open demo");
     std::thread::sleep(Duration::from_millis(300)); // queue full, thread blocked on send
     let t0 = Instant::now();
     assert!(h.close(), "thread should be joined");
