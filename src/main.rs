@@ -170,32 +170,46 @@ enum DataCommand {
         /// Minutes of procedural motion added to the real takes.
         #[arg(long)]
         procedural_minutes: Option<f32>,
+        /// With --bvh-dir takes: the most procedural motion may be of the training minutes
+        /// (default 0.25; 1 = no cap).
+        #[arg(long)]
+        max_procedural_share: Option<f32>,
         /// Virtual cameras per clip.
         #[arg(long)]
         cameras: Option<usize>,
         /// Opt-in sources: `lafan1`.
         #[arg(long)]
         include: Vec<String>,
+        /// A folder of BVH files to read where it is (repeatable), e.g. the CMU corpus: its
+        /// MANIFEST.tsv picks each file's rig and CMU subject (held-out subjects make the val and
+        /// test splits); without one, rigs are detected from joint names.
+        #[arg(long = "bvh-dir", value_name = "DIR")]
+        bvh_dirs: Vec<PathBuf>,
     },
     /// Draw a clip (BVH file, source name, take id or `procedural`) from three views plus its 2D projection.
     Preview {
         clip: String,
         #[arg(long)]
         out: PathBuf,
-        /// Rig of a BVH file (cmu, lafan1, boxing, mocapbank, freemocap); detected when omitted.
+        /// Rig of a BVH file (cmu, cmu_cgspeed_max, cmu_cgspeed_daz, cmu_deepmimic_humanoid3d, lafan1,
+        /// boxing, mocapbank, freemocap); detected when omitted.
         #[arg(long)]
         rig: Option<String>,
         /// Fetched motion files (default: where `data fetch` puts them).
         #[arg(long)]
         raw: Option<PathBuf>,
     },
-    /// Minutes per source, clips, contact ratio and joint-angle ranges of a built set.
+    /// Minutes per source, split and category, clips, contact ratio, joint-angle ranges and the
+    /// coverage of the held-out poses by the training poses of a built set.
     Stats {
         /// Built training set (default: where `data build` writes it).
         #[arg(long)]
         dir: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// Write a PNG histogram of the validation frames' coverage distances (mm) here.
+        #[arg(long)]
+        histogram: Option<PathBuf>,
     },
 }
 
@@ -327,8 +341,9 @@ fn data(cmd: DataCommand) -> anyhow::Result<()> {
     let d = BuildOptions::default();
     match cmd {
         DataCommand::Fetch { dir, include } => commands::data::fetch(&dir.unwrap_or(d.raw_dir), lafan1(&include)?)?,
-        DataCommand::Build { raw, out, seed, procedural_minutes, cameras, include } => {
-            let mut o = BuildOptions { include_lafan1: lafan1(&include)?, ..d };
+        DataCommand::Build { raw, out, seed, procedural_minutes, max_procedural_share, cameras, include, bvh_dirs } => {
+            let mut o = BuildOptions { include_lafan1: lafan1(&include)?, bvh_dirs, ..d };
+            o.max_procedural_share = max_procedural_share.unwrap_or(o.max_procedural_share);
             o.raw_dir = raw.unwrap_or(o.raw_dir);
             o.out_dir = out.unwrap_or(o.out_dir);
             o.seed = seed.unwrap_or(o.seed);
@@ -340,7 +355,7 @@ fn data(cmd: DataCommand) -> anyhow::Result<()> {
             let p = PreviewOptions::default();
             commands::data::preview(&PreviewOptions { clip, out, rig, raw_dir: raw.unwrap_or(p.raw_dir), ..p })?
         }
-        DataCommand::Stats { dir, json } => commands::data::stats(&dir.unwrap_or(d.out_dir), json)?,
+        DataCommand::Stats { dir, json, histogram } => commands::data::stats(&dir.unwrap_or(d.out_dir), json, histogram.as_deref())?,
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for mocapd: system packages, the ONNX Runtime library, a release build.
-# Idempotent: re-running skips what is already in place. Fetches only from Debian and PyPI.
+# Idempotent: re-running skips what is already in place. Fetches only from Debian and PyPI (and
+# the clippy/rustfmt components through rustup when they are missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Tests: the strict VMC validator (tests/support/vmc_validate_recv.py) parses with python-osc.
+# Tests: the strict VMC validator (tests/it/support/vmc_validate_recv.py) parses with python-osc.
 # Installed into the git-ignored .local/python, never into the system's Python.
 PYTHON_OSC_VERSION=1.10.2
 if [ ! -d .local/python/pythonosc ]; then
@@ -55,6 +56,20 @@ with zipfile.ZipFile(whl) as z:
                 dst.write(src.read())
 PY
   ln -sf "libonnxruntime.so.${ORT_VERSION}" "$ORT_DIR/libonnxruntime.so"
+fi
+
+# tools/lint.sh needs clippy and rustfmt; rustup's minimal profile lacks them.
+components=()
+cargo clippy --version >/dev/null 2>&1 || components+=(clippy)
+cargo fmt --version >/dev/null 2>&1 || components+=(rustfmt)
+if [ ${#components[@]} -gt 0 ]; then
+  if command -v rustup >/dev/null; then
+    echo "setup: adding rustup components ${components[*]}"
+    rustup component add "${components[@]}"
+  else
+    echo "setup: ${components[*]} missing and no rustup to add them: install them with your Rust toolchain" >&2
+    exit 1
+  fi
 fi
 
 (cd models && sha256sum -c --quiet SHA256SUMS)

@@ -139,6 +139,7 @@ pub(super) fn resolve(
         seed: pick(u.seed, d.seed, "pipeline.seed")?,
         max_root_speed: (max_root_speed > 0.0).then_some(max_root_speed),
         smoothing: (min_cutoff > 0.0).then_some(Smoothing { min_cutoff, beta }),
+        mirror: pick(u.mirror, d.mirror, "pipeline.mirror")?,
         pose_queue,
         sink_queue,
         absent_timeout: secs(u.absent_timeout_s, d.absent_timeout_s, "pipeline.absent_timeout_s")?,

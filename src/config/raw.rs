@@ -91,6 +91,7 @@ pub struct RawPipeline {
     pub max_root_speed: Option<f32>,
     pub smoothing_min_cutoff: Option<f32>,
     pub smoothing_beta: Option<f32>,
+    pub mirror: Option<bool>,
     pub pose_queue: Option<usize>,
     pub sink_queue: Option<usize>,
     pub absent_timeout_s: Option<f64>,
@@ -181,6 +182,7 @@ impl RawConfig {
             // With smoothing off by default, beta would only be a placeholder.
             smoothing_min_cutoff: Some(p.smoothing.map_or(0.0, |s| s.min_cutoff)),
             smoothing_beta: Some(p.smoothing.map_or(0.0, |s| s.beta)),
+            mirror: Some(p.mirror),
             pose_queue: Some(p.pose_queue),
             sink_queue: Some(p.sink_queue),
             absent_timeout_s: secs(p.absent_timeout),

@@ -3,22 +3,13 @@
 //! [`crate::motion::codec`] and [`crate::motion::placement`].)
 
 use crate::motion::{Motion, MotionError};
-use crate::skeleton::smpl::{LEFT_RIGHT, NUM_JOINTS};
-use crate::skeleton::rotation::Quat;
 
-/// Mirror left and right (reflect X, swap left/right joints).
+/// Mirror left and right (reflect X, swap left/right joints: [`crate::motion::MotionFrame::mirrored`]).
 pub fn mirror(m: &Motion) -> Motion {
-    let reflect = |q: Quat| [q[0], -q[1], -q[2], q[3]];
     let mut out = m.clone();
-    for (r, rot) in out.root.iter_mut().zip(out.rotations.iter_mut()) {
-        r[0] = -r[0];
-        let src = *rot;
-        for j in 0..NUM_JOINTS {
-            rot[j] = reflect(src[j]);
-        }
-        for &(l, rr) in &LEFT_RIGHT {
-            rot[l] = reflect(src[rr]);
-            rot[rr] = reflect(src[l]);
+    for (i, (r, rot)) in out.root.iter_mut().zip(out.rotations.iter_mut()).enumerate() {
+        if let Some(f) = m.frame(i).map(|f| f.mirrored()) {
+            (*r, *rot) = (f.root, f.rotations);
         }
     }
     out

@@ -26,11 +26,22 @@ pub struct CameraRanges {
     pub orbit_deg_s: f32,
     /// Relative distance change over a clip (either way), e.g. 0.15 = dolly by up to 15 %.
     pub dolly: f32,
+    /// Share of cameras that stand still (no orbit, no dolly), like a webcam on a monitor.
+    #[serde(default)]
+    pub static_share: f32,
 }
 
 impl Default for CameraRanges {
     fn default() -> Self {
-        CameraRanges { pitch_deg: (-10.0, 40.0), fov_deg: (35.0, 75.0), roll_deg: 6.0, fill: (0.3, 1.0), orbit_deg_s: 8.0, dolly: 0.15 }
+        CameraRanges {
+            pitch_deg: (-10.0, 40.0),
+            fov_deg: (35.0, 75.0),
+            roll_deg: 6.0,
+            fill: (0.3, 1.0),
+            orbit_deg_s: 8.0,
+            dolly: 0.15,
+            static_share: 0.5,
+        }
     }
 }
 
@@ -61,7 +72,8 @@ impl CameraPath {
         let focal = width * 0.5 / (fov * 0.5).tan();
         let fill = rng.random_range(r.fill.0..=r.fill.1);
         let distance = (1.7 * focal / (fill * height)).max(1.2);
-        let dolly = rng.random_range(-r.dolly..=r.dolly);
+        let moving = rng.random::<f32>() >= r.static_share;
+        let dolly = if moving { rng.random_range(-r.dolly..=r.dolly) } else { 0.0 };
         CameraPath {
             width,
             height,
@@ -70,7 +82,7 @@ impl CameraPath {
             pitch: rng.random_range(r.pitch_deg.0..=r.pitch_deg.1).to_radians(),
             roll: rng.random_range(-r.roll_deg..=r.roll_deg).to_radians(),
             distance,
-            yaw_rate: rng.random_range(-r.orbit_deg_s..=r.orbit_deg_s).to_radians(),
+            yaw_rate: if moving { rng.random_range(-r.orbit_deg_s..=r.orbit_deg_s).to_radians() } else { 0.0 },
             dolly_rate: dolly / clip_seconds.max(1e-3),
             aim_height: rng.random_range(0.7..1.1),
         }

@@ -23,9 +23,9 @@ pub enum DataError {
     TooShort { take: String, frames: usize, needed: usize },
     #[error("take `{take}` has a NaN or infinite value at frame {frame}")]
     NonFinite { take: String, frame: usize },
-    #[error("{path}: no known rig matches its joint names (known: cmu, lafan1, boxing, mocapbank, freemocap); pass a rig name")]
+    #[error("{path}: no known rig matches its joint names (known: {known}); pass a rig name", known = super::rigs::rig_names())]
     UnknownRig { path: PathBuf },
-    #[error("unknown rig `{0}` (known: cmu, lafan1, boxing, mocapbank, freemocap, deepmimic)")]
+    #[error("unknown rig `{0}` (known: {known})", known = super::rigs::rig_names())]
     BadRigName(String),
     #[error("`{name}` is neither a motion file nor a fetched source (sources: {known}); run `mocapd data fetch` first?")]
     UnknownSource { name: String, known: String },

@@ -1,10 +1,15 @@
 //! Motion data: pinned registry downloads ([`fetch`]), retargeting of BVH and other mocap onto
 //! SMPL-24 clips ([`crate::motion::Motion`]): retargeting onto SMPL-24 ([`retarget`], name tables
 //! in [`rigs`]), DeepMimic JSON clips ([`deepmimic`]), augmentation
-//! ([`augment`]), pinhole cameras ([`camera`]) and noisy 2D keypoints ([`synth2d`]).
+//! ([`augment`]), pinhole cameras ([`camera`]) and noisy 2D keypoints ([`synth2d`]); BVH folders
+//! such as the CMU corpus and the held-out CMU subjects ([`cmu`]).
 
+pub mod body;
 pub mod build;
 pub mod camera;
+pub mod cmu;
+#[cfg(test)]
+mod cmu_tests;
 pub mod cond2d;
 pub mod deepmimic;
 pub mod error;
@@ -20,3 +25,4 @@ pub mod synth2d;
 pub use error::DataError;
 pub mod preview;
 pub mod stats;
+pub mod coverage;

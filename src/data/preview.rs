@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::cond2d::{self, CameraPath, CameraRanges, DetectorNoise};
 use super::error::DataError;
 use crate::motion::placement::canonicalize;
-use crate::motion::{normalize_sequence, Motion};
+use crate::motion::{normalize_sequence, Contract, Motion};
 use super::procedural::{self, ProceduralOptions};
 use super::rigs;
 use super::sources;
@@ -146,7 +146,7 @@ pub fn preview(o: &PreviewOptions) -> Result<PreviewReport, DataError> {
     let mut rng = StdRng::seed_from_u64(o.seed);
     let path = CameraPath::random(&CameraRanges { fill: (0.5, 0.8), ..Default::default() }, n as f32 / m.fps, &mut rng);
     let follow = cond2d::follow_path(&m.root, m.fps);
-    let kp = normalize_sequence(&cond2d::project_clip(&path, &coco, &follow, m.fps, &DetectorNoise::default(), &mut rng));
+    let kp = normalize_sequence(&cond2d::project_clip(&path, &coco, &follow, m.fps, &DetectorNoise::default(), &mut rng), Contract::CURRENT);
 
     let c = o.cell as f32;
     let title = 26;

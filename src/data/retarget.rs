@@ -5,9 +5,10 @@
 //! 30 fps and floor alignment. The result uses SMPL rest offsets, so bone lengths are SMPL's.
 
 use crate::bvh::Bvh;
+use crate::motion::clip::FOOT_JOINTS;
 use crate::motion::{Motion, MotionError};
 use super::rigs::{RigMap, UpAxis};
-use crate::skeleton::fk::forward_kinematics;
+use crate::skeleton::fk::{forward_kinematics, smpl_fk};
 use crate::skeleton::rotation::*;
 use crate::skeleton::smpl::{self, main_child, NUM_JOINTS, REST_JOINTS};
 
@@ -92,11 +93,7 @@ pub fn retarget(clip: &SourceClip, rig: &RigMap) -> Result<Motion, RetargetError
 
 /// Retarget at the source frame rate, without floor alignment.
 pub fn retarget_native(clip: &SourceClip, rig: &RigMap) -> Result<Motion, RetargetError> {
-    let mut src: [Option<usize>; NUM_JOINTS] = [None; NUM_JOINTS];
-    for &(j, name) in rig.joints {
-        let i = clip.names.iter().position(|n| n == name);
-        src[j] = Some(i.ok_or(RetargetError::UnknownJoint { rig: rig.name, joint: name })?);
-    }
+    let src = map_joints(clip, rig)?;
     let root = src[0].ok_or(RetargetError::NoRoot { rig: rig.name })?;
     if clip.frames.len() <= rig.skip_frames {
         return Err(RetargetError::EmptyClip);
@@ -157,6 +154,209 @@ pub fn retarget_native(clip: &SourceClip, rig: &RigMap) -> Result<Motion, Retarg
     }
     motion.make_continuous();
     Ok(motion)
+}
+
+/// The source joint of each SMPL joint (`None`: not mapped).
+fn map_joints(clip: &SourceClip, rig: &RigMap) -> Result<[Option<usize>; NUM_JOINTS], RetargetError> {
+    let mut src: [Option<usize>; NUM_JOINTS] = [None; NUM_JOINTS];
+    for &(j, name) in rig.joints {
+        let i = clip.names.iter().position(|n| n == name);
+        src[j] = Some(i.ok_or(RetargetError::UnknownJoint { rig: rig.name, joint: name })?);
+    }
+    Ok(src)
+}
+
+/// The source's own bone lengths on the SMPL skeleton, metres (index = SMPL joint, the length
+/// of the bone to its parent; 0 for the pelvis): a retargeted take keeps SMPL's rest offsets
+/// ([`Motion`] has no skeleton of its own), so the performer's (or the retarget character's)
+/// proportions are kept here, as take metadata. Measured on the source's rest pose (the OFFSETs,
+/// all rotations identity). A mapped joint's bone is the distance from its source joint to the
+/// source joint of its nearest mapped SMPL ancestor; where SMPL joints in between have no
+/// source joint (spine2 of [`super::rigs::CMU_DAZ`], the DeepMimic spine and collars), that
+/// distance is shared among their bones in proportion to SMPL's rest lengths; bones below the
+/// last mapped joint of a chain (e.g. the DeepMimic head) are SMPL's, scaled by the source's leg
+/// length over SMPL's. A length is 0 where the source puts two mapped joints at one place (the
+/// cgspeed CMU skeletons' `LowerBack`/`lowerback` at the hips, the hand at the wrist). Pose a
+/// take on these lengths with [`fk_with_bones`].
+pub fn bone_lengths(clip: &SourceClip, rig: &RigMap) -> Result<[f32; NUM_JOINTS], RetargetError> {
+    let src = map_joints(clip, rig)?;
+    if src[0].is_none() {
+        return Err(RetargetError::NoRoot { rig: rig.name });
+    }
+    let n = clip.names.len();
+    let rest: Vec<Vec3> =
+        forward_kinematics(&clip.parents, &clip.rest, &vec![QUAT_IDENTITY; n], [0.0; 3]).positions.iter().map(|p| scale(*p, rig.scale)).collect();
+    let smpl_len = smpl::rest_bone_lengths();
+    let leg = |p: &dyn Fn(usize) -> Option<Vec3>| -> Option<f32> {
+        let (h, k, a) = (p(1)?, p(4)?, p(7)?);
+        Some(norm(sub(h, k)) + norm(sub(k, a)))
+    };
+    let ratio = match (leg(&|j| src[j].map(|i| rest[i])), leg(&|j| Some(REST_JOINTS[j]))) {
+        (Some(a), Some(b)) if a > 1e-4 && b > 1e-4 => a / b,
+        _ => 1.0,
+    };
+    let mut out = [f32::NAN; NUM_JOINTS];
+    out[0] = 0.0;
+    for j in 1..NUM_JOINTS {
+        let Some(sj) = src[j] else { continue };
+        let mut path = vec![j];
+        let mut a = smpl::parent(j).unwrap_or(0);
+        while src[a].is_none() {
+            path.push(a);
+            a = smpl::parent(a).unwrap_or(0);
+        }
+        let Some(sa) = src[a] else { continue };
+        let length = norm(sub(rest[sj], rest[sa]));
+        let total: f32 = path.iter().map(|&k| smpl_len[k]).sum();
+        for &k in &path {
+            if out[k].is_nan() {
+                out[k] = if total > 1e-6 { smpl_len[k] * length / total } else { length / path.len() as f32 };
+            }
+        }
+    }
+    for j in 1..NUM_JOINTS {
+        if out[j].is_nan() {
+            out[j] = smpl_len[j] * ratio;
+        }
+    }
+    Ok(out)
+}
+
+/// Joint positions of one frame posed on a take's own bone lengths ([`bone_lengths`]): SMPL's
+/// rest bone directions, scaled to `bones`.
+pub fn fk_with_bones(rotations: &[Quat; NUM_JOINTS], root: Vec3, bones: &[f32; NUM_JOINTS]) -> [Vec3; NUM_JOINTS] {
+    let rest_len = smpl::rest_bone_lengths();
+    let offsets: Vec<Vec3> =
+        smpl::rest_offsets().iter().enumerate().map(|(j, o)| if rest_len[j] > 1e-9 { scale(*o, bones[j] / rest_len[j]) } else { *o }).collect();
+    let p = forward_kinematics(&smpl::parents(), &offsets, rotations, root).positions;
+    std::array::from_fn(|j| p[j])
+}
+
+/// Limits of [`check`]: what a retargeted take must meet to be used for training.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckLimits {
+    /// Fewest frames (30 fps).
+    pub min_frames: usize,
+    /// Largest deviation of a posed bone from SMPL's rest length, metres (unit quaternions).
+    pub bone_tolerance: f32,
+    /// Largest distance of the lowest foot joint over the clip from the floor (height 0), metres.
+    pub floor_tolerance: f32,
+    /// Fewest still-foot frames (a toe slower than 0.1 m/s) with that foot's ankle or toe within
+    /// 10 cm of the floor, as a fraction of all still-foot frames. Low on purpose: climbing,
+    /// hanging and uneven-terrain takes stand still above the floor (13 % to 30 % in the CMU
+    /// corpus); a glitch frame that puts a foot far below the floor for the whole clip gives
+    /// about 0 %.
+    pub min_grounded: f32,
+    /// Fastest local rotation of any joint between two frames, rad/s (a flip is about 94 rad/s
+    /// at 30 fps).
+    pub max_angular_speed: f32,
+    /// SMPL joints the angular-speed limit leaves out (the hands: leaf joints that copy noisy
+    /// source finger joints).
+    pub exempt: Vec<usize>,
+    /// Fastest pelvis motion between two frames, m/s (a teleporting root track).
+    pub max_root_speed: f32,
+}
+
+impl Default for CheckLimits {
+    fn default() -> Self {
+        CheckLimits {
+            min_frames: 10,
+            bone_tolerance: 1e-3,
+            floor_tolerance: 1e-4,
+            min_grounded: 0.1,
+            max_angular_speed: 60.0,
+            exempt: vec![22, 23],
+            max_root_speed: 12.0,
+        }
+    }
+}
+
+/// What [`check`] measured on a take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckStats {
+    pub seconds: f32,
+    /// Still-foot frames with a foot on the floor, fraction (1 when there are none).
+    pub grounded: f32,
+    /// Fastest local rotation (rad/s), the joint and the frame.
+    pub max_angular_speed: (f32, usize, usize),
+    /// Fastest pelvis motion, m/s.
+    pub max_root_speed: f32,
+}
+
+/// The retarget checks every real take must pass (the ones the retarget tests hold the fetched
+/// sources to): at 30 fps, long enough, every posed bone at SMPL's rest length (unit
+/// quaternions), the lowest foot on the floor, the feet on the floor when still, no joint
+/// turning faster than the limit (no flips), no root jump. `Err` says why (every failed check,
+/// joined by `; `), for the build's list of rejected takes.
+pub fn check(m: &Motion, limits: &CheckLimits) -> Result<CheckStats, String> {
+    if (m.fps - TARGET_FPS).abs() > 1e-3 {
+        return Err(format!("{} fps, expected {TARGET_FPS}", m.fps));
+    }
+    if m.len() < limits.min_frames {
+        return Err(format!("too short: {} frames, needs at least {}", m.len(), limits.min_frames));
+    }
+    let rest = smpl::rest_bone_lengths();
+    let mut pos = Vec::with_capacity(m.len());
+    for f in 0..m.len() {
+        let p = smpl_fk(&m.rotations[f], m.root[f]);
+        if let Some(bad) = p.iter().position(|x| !x.iter().all(|v| v.is_finite())) {
+            return Err(format!("joint {bad} ({}) is not finite at frame {f}", smpl::JOINT_NAMES[bad]));
+        }
+        for j in 1..NUM_JOINTS {
+            let len = norm(sub(p[j], p[smpl::parent(j).unwrap_or(0)]));
+            if (len - rest[j]).abs() > limits.bone_tolerance {
+                return Err(format!("bone of joint {j} ({}) is {len:.4} m at frame {f}, SMPL rest {:.4} m", smpl::JOINT_NAMES[j], rest[j]));
+            }
+        }
+        pos.push(p);
+    }
+    let lowest = pos.iter().flat_map(|p| FOOT_JOINTS.map(|j| p[j][1])).fold(f32::INFINITY, f32::min);
+    if lowest.abs() > limits.floor_tolerance {
+        return Err(format!("feet not on the floor: the lowest foot joint is at {lowest:.4} m"));
+    }
+    let (mut still, mut grounded) = (0usize, 0usize);
+    let mut max_w = (0.0f32, 0, 0);
+    let mut max_v = 0.0f32;
+    for f in 1..m.len() {
+        for foot in [10, 11] {
+            if norm(sub(pos[f][foot], pos[f - 1][foot])) * m.fps < 0.1 {
+                still += 1;
+                grounded += (pos[f][foot][1].min(pos[f][foot - 3][1]) < 0.10) as usize;
+            }
+        }
+        for j in (0..NUM_JOINTS).filter(|j| !limits.exempt.contains(j)) {
+            let w = quat_angle(m.rotations[f - 1][j], m.rotations[f][j]) * m.fps;
+            if w > max_w.0 {
+                max_w = (w, j, f);
+            }
+        }
+        max_v = max_v.max(norm(sub(m.root[f], m.root[f - 1])) * m.fps);
+    }
+    let ground = if still == 0 { 1.0 } else { grounded as f32 / still as f32 };
+    let stats = CheckStats { seconds: m.duration(), grounded: ground, max_angular_speed: max_w, max_root_speed: max_v };
+    let mut why = Vec::new();
+    if max_w.0 > limits.max_angular_speed {
+        let (w, j, f) = max_w;
+        why.push(format!(
+            "joint {j} ({}) turns at {w:.0} rad/s at frame {f} (limit {:.0}): a flip in the source",
+            smpl::JOINT_NAMES[j],
+            limits.max_angular_speed
+        ));
+    }
+    if max_v > limits.max_root_speed {
+        why.push(format!("the root moves at {max_v:.1} m/s (limit {:.0}): a broken root track", limits.max_root_speed));
+    }
+    if ground < limits.min_grounded {
+        why.push(format!(
+            "feet off the floor: {:.0} % of still-foot frames have a foot within 10 cm of the floor (needs {:.0} %)",
+            ground * 100.0,
+            limits.min_grounded * 100.0
+        ));
+    }
+    if !why.is_empty() {
+        return Err(why.join("; "));
+    }
+    Ok(stats)
 }
 
 /// The first mapped SMPL descendant (along main children) whose source joint is not at the

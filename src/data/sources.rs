@@ -2,15 +2,19 @@
 //! `cmu`, `boxing`, `mocapbank`, `freemocap`, `deepmimic`; `lafan1` only when asked for),
 //! plus SMPL parameter files users bring (`data/raw/amass/*.npz`, `data/raw/aist/*.npz`),
 //! retargeted onto SMPL-24 at 30 fps, checked for empty clips and NaNs. Rigs of arbitrary BVH
-//! files are detected from their joint names.
+//! files are detected from their joint names. BVH folders given to `data build` (the CMU
+//! corpus) are listed by [`super::cmu`].
 
 use std::path::{Path, PathBuf};
 
-use crate::bvh::Bvh;
+use serde::{Deserialize, Serialize};
+
 use super::error::{io, DataError};
-use crate::motion::Motion;
-use super::retarget::{retarget, retarget_bvh, SourceClip};
+use super::retarget::{bone_lengths, retarget, SourceClip};
 use super::rigs::{self, RigMap};
+use crate::bvh::Bvh;
+use crate::motion::Motion;
+use crate::skeleton::smpl::NUM_JOINTS;
 
 /// One real take: a whole retargeted file.
 #[derive(Debug, Clone)]
@@ -22,6 +26,45 @@ pub struct Take {
     pub licence: String,
     pub path: PathBuf,
     pub motion: Motion,
+    /// The source's own bone lengths on SMPL ([`super::retarget::bone_lengths`]); `None` for
+    /// SMPL sources.
+    pub bones: Option<[f32; NUM_JOINTS]>,
+    pub meta: TakeMeta,
+}
+
+/// What is known about a real take beyond its motion (all optional; kept in the build
+/// manifest's takes).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TakeMeta {
+    /// The rig it was retargeted from (`smpl` for SMPL sources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rig: Option<String>,
+    /// The file, relative to its BVH folder (`--bvh-dir` takes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// CMU subject and trial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial: Option<u32>,
+    /// Category of the motion (the CMU corpus manifest's `category`: dance, locomotion, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The take's own licence line, where its folder's manifest has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<String>,
+}
+
+/// A loaded motion file ([`load`]).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub motion: Motion,
+    /// The rig's name (`smpl` for SMPL-24 input, `custom` for a table not in [`rigs::RIGS`]).
+    pub rig: &'static str,
+    /// The source's bone lengths on SMPL ([`super::retarget::bone_lengths`]); `None` for SMPL input.
+    pub bones: Option<[f32; NUM_JOINTS]>,
 }
 
 /// A fetched source: name, folder under the raw directory, file names (empty = every file with
@@ -156,18 +199,24 @@ pub fn validate(take: &str, m: &Motion) -> Result<(), DataError> {
 
 /// Load one motion file: `.txt` = DeepMimic, otherwise BVH with `rig` (or the detected rig).
 pub fn load_file(path: &Path, rig: Option<&RigMap>, id: &str) -> Result<(Motion, &'static str), DataError> {
+    load(path, rig, id).map(|l| (l.motion, l.rig))
+}
+
+/// [`load_file`], with the source's bone lengths.
+pub fn load(path: &Path, rig: Option<&RigMap>, id: &str) -> Result<Loaded, DataError> {
     let is_txt = path.extension().is_some_and(|e| e == "txt");
-    if path.extension().is_some_and(|e| e == "npz") {
-        let motion = super::smpl_npz::read_smpl(path).map_err(|e| DataError::Smpl { take: id.to_string(), source: e })?;
+    let smpl = |motion: Motion| -> Result<Loaded, DataError> {
         let mut motion = motion.resample(30.0).map_err(|source| DataError::Motion { take: id.to_string(), source })?;
         motion.align_floor();
         validate(id, &motion)?;
-        return Ok((motion, rigs::SMPL.name));
+        Ok(Loaded { motion, rig: rigs::SMPL.name, bones: None })
+    };
+    if path.extension().is_some_and(|e| e == "npz") {
+        return smpl(super::smpl_npz::read_smpl(path).map_err(|e| DataError::Smpl { take: id.to_string(), source: e })?);
     }
-    let (motion, rig_name) = if is_txt {
-        let clip: SourceClip = super::deepmimic::read(path)?;
+    let (clip, r, rig_name) = if is_txt {
         let r = rig.unwrap_or(&rigs::DEEPMIMIC);
-        (retarget(&clip, r), rigs::DEEPMIMIC.name)
+        (super::deepmimic::read(path)?, r, rigs::DEEPMIMIC.name)
     } else {
         if !path.is_file() {
             return Err(io(path)(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
@@ -175,20 +224,19 @@ pub fn load_file(path: &Path, rig: Option<&RigMap>, id: &str) -> Result<(Motion,
         let bvh = Bvh::read(path)?;
         // mocapd's own recordings (`[record] bvh`, `lift --out x.bvh`) are SMPL-24 already.
         if let Some(clip) = rig.is_none().then(|| crate::motion::bvh::to_clip(&bvh)).flatten() {
-            let mut motion = clip.resample(30.0).map_err(|source| DataError::Motion { take: id.to_string(), source })?;
-            motion.align_floor();
-            validate(id, &motion)?;
-            return Ok((motion, rigs::SMPL.name));
+            return smpl(clip);
         }
         let r = match rig {
             Some(r) => r,
             None => detect_rig(&bvh).ok_or_else(|| DataError::UnknownRig { path: path.to_path_buf() })?,
         };
-        (retarget_bvh(&bvh, r), rig_by_ptr(r))
+        (SourceClip::from_bvh(&bvh), r, rig_by_ptr(r))
     };
-    let motion = motion.map_err(|source| DataError::Retarget { take: id.to_string(), source })?;
+    let err = |source| DataError::Retarget { take: id.to_string(), source };
+    let motion = retarget(&clip, r).map_err(err)?;
+    let bones = bone_lengths(&clip, r).map_err(err)?;
     validate(id, &motion)?;
-    Ok((motion, rig_name))
+    Ok(Loaded { motion, rig: rig_name, bones: Some(bones) })
 }
 
 fn rig_by_ptr(r: &RigMap) -> &'static str {
@@ -202,8 +250,9 @@ pub fn load_source(raw: &Path, def: &SourceDef) -> Result<Vec<Take>, DataError> 
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let stem = stem.strip_prefix("humanoid3d_").unwrap_or(&stem).to_string();
         let id = format!("{}/{}", def.name, stem);
-        let (motion, _) = load_file(&path, Some(def.rig), &id)?;
-        out.push(Take { id, source: def.name.to_string(), licence: def.licence.to_string(), path, motion });
+        let l = load(&path, Some(def.rig), &id)?;
+        let meta = TakeMeta { rig: Some(l.rig.to_string()), ..TakeMeta::default() };
+        out.push(Take { id, source: def.name.to_string(), licence: def.licence.to_string(), path, motion: l.motion, bones: l.bones, meta });
     }
     Ok(out)
 }

@@ -1,14 +1,18 @@
 //! `data stats`: what a built data set holds, from its manifest and shards: minutes per source
-//! (real, procedural, mixed), takes and clips per split, foot-contact ratios and per-joint
+//! (real, procedural, mixed), minutes per source × split × category (the manifest's takes;
+//! `-` where a take has no category), takes and clips per split, foot-contact ratios, per-joint
 //! rotation ranges (axis-angle components of the local rotations, degrees, over every stored
-//! frame; each clip counted once, not once per camera).
+//! frame; each clip counted once, not once per camera), and the coverage of each held-out split
+//! by the training poses ([`super::coverage`]).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use candle_core::Device;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::build::{read_manifest, SourceInfo, SplitCounts};
+use super::coverage::{Collector, Coverage, CoverageOptions};
 use super::error::DataError;
 use crate::skeleton::rotation::{mat_to_quat, quat_to_axis_angle, sixd_to_mat};
 use crate::skeleton::smpl::{JOINT_NAMES, NUM_JOINTS};
@@ -24,6 +28,31 @@ pub struct JointRange {
     pub max_angle_deg: f32,
 }
 
+/// Minutes of one source in one split and category.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Minutes {
+    pub source: String,
+    pub split: String,
+    /// The takes' category (`-` when the manifest has none).
+    pub category: String,
+    pub takes: usize,
+    pub minutes: f32,
+}
+
+/// What `data stats` measures beyond the manifest and the per-frame counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatsOptions {
+    /// Measure the coverage of the held-out splits (`None`: skip it).
+    pub coverage: Option<CoverageOptions>,
+}
+
+impl StatsOptions {
+    /// Everything, coverage with its defaults.
+    pub fn full() -> Self {
+        Self { coverage: Some(CoverageOptions::default()) }
+    }
+}
+
 /// Summary of a built data set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
@@ -33,6 +62,8 @@ pub struct Stats {
     pub minutes_mixed: f32,
     pub procedural_share: f32,
     pub sources: Vec<SourceInfo>,
+    /// Minutes per source, split and category, sorted by those.
+    pub minutes: Vec<Minutes>,
     pub train: SplitCounts,
     pub val: SplitCounts,
     pub shards: usize,
@@ -42,11 +73,61 @@ pub struct Stats {
     /// Frames with at least one foot contact.
     pub any_contact_ratio: f32,
     pub joints: Vec<JointRange>,
+    /// Coverage of each held-out split (validation first), when measured.
+    pub coverage: Vec<Coverage>,
 }
 
-/// Read `dir/manifest.json` and the shards it lists.
+/// A manifest take as far as the minutes table needs it: its category is read where the
+/// manifest has one (`category`, or `meta.category`), read straight from the JSON so that sets
+/// built before categories existed still load.
+#[derive(Deserialize)]
+struct TakeRow {
+    source: String,
+    split: String,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    meta: Option<TakeRowMeta>,
+    minutes: f32,
+}
+
+#[derive(Deserialize)]
+struct TakeRowMeta {
+    #[serde(default)]
+    category: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TakeRows {
+    #[serde(default)]
+    takes: Vec<TakeRow>,
+}
+
+/// Minutes per source × split × category of the manifest's takes.
+fn minutes_table(dir: &Path) -> Result<Vec<Minutes>, DataError> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(super::error::io(&path))?;
+    let rows: TakeRows = serde_json::from_str(&text).map_err(|source| DataError::Json { path: path.clone(), source })?;
+    let mut by: BTreeMap<(String, String, String), (usize, f32)> = BTreeMap::new();
+    for t in rows.takes {
+        let cat = t.category.or(t.meta.and_then(|m| m.category)).filter(|c| !c.is_empty()).unwrap_or_else(|| "-".into());
+        let e = by.entry((t.source, t.split, cat)).or_default();
+        e.0 += 1;
+        e.1 += t.minutes;
+    }
+    Ok(by.into_iter().map(|((source, split, category), (takes, minutes))| Minutes { source, split, category, takes, minutes }).collect())
+}
+
+/// Read `dir/manifest.json` and the shards it lists; coverage measured with its defaults.
 pub fn stats(dir: &Path) -> Result<Stats, DataError> {
+    stats_with(dir, &StatsOptions::full())
+}
+
+/// [`stats`] with options (coverage on or off, its subsampling, a progress bar).
+pub fn stats_with(dir: &Path, o: &StatsOptions) -> Result<Stats, DataError> {
     let man = read_manifest(dir)?;
+    let minutes = minutes_table(dir)?;
+    let mut cover = o.coverage.clone().map(Collector::new);
     let mut bytes = 0;
     let mut contacts = [0u64; 4];
     let mut any = 0u64;
@@ -71,6 +152,9 @@ pub fn stats(dir: &Path) -> Result<Stats, DataError> {
         let per_clip = man.clip_len * man.feature_dim;
         // Samples of one clip are consecutive (one per camera): take every `cams`-th.
         for clip in v.chunks(per_clip).step_by(cams) {
+            if let Some(c) = cover.as_mut() {
+                c.add_clip(shard.split.name(), clip, man.feature_dim);
+            }
             for f in clip.chunks(man.feature_dim) {
                 frames += 1;
                 let mut a = false;
@@ -102,6 +186,7 @@ pub fn stats(dir: &Path) -> Result<Stats, DataError> {
         minutes_mixed: man.minutes_mixed,
         procedural_share: man.procedural_share,
         sources: man.sources.clone(),
+        minutes,
         train: man.train.clone(),
         val: man.val.clone(),
         shards: man.shards.len(),
@@ -116,6 +201,7 @@ pub fn stats(dir: &Path) -> Result<Stats, DataError> {
                 max_angle_deg: max_angle[j].to_degrees(),
             })
             .collect(),
+        coverage: cover.map(Collector::finish).unwrap_or_default(),
     })
 }
 
@@ -125,6 +211,12 @@ impl std::fmt::Display for Stats {
         for s in &self.sources {
             let kind = format!("{:?}", s.kind).to_lowercase();
             writeln!(f, "{:<12} {:<10} {:>6} {:>8.2} {:>7}", s.name, kind, s.takes, s.minutes, s.clips)?;
+        }
+        if !self.minutes.is_empty() {
+            writeln!(f, "{:<12} {:<6} {:<14} {:>6} {:>8}", "source", "split", "category", "takes", "minutes")?;
+            for m in &self.minutes {
+                writeln!(f, "{:<12} {:<6} {:<14} {:>6} {:>8.2}", m.source, m.split, m.category, m.takes, m.minutes)?;
+            }
         }
         writeln!(
             f,
@@ -151,6 +243,14 @@ impl std::fmt::Display for Stats {
         for j in &self.joints {
             let r = |k: usize| format!("{:.0}..{:.0}", j.min_deg[k], j.max_deg[k]);
             writeln!(f, "{:<15} {:>17} {:>17} {:>17} {:>6.0}", j.joint, r(0), r(1), r(2), j.max_angle_deg)?;
+        }
+        for c in &self.coverage {
+            writeln!(
+                f,
+                "coverage {}: nearest training pose after Procrustes, mean {:.1} mm, median {:.1}, p90 {:.1}, max {:.1} \
+                 ({} frames, every {}th, vs {} training frames, every {}th; {:.1} s)",
+                c.split, c.mean_mm, c.median_mm, c.p90_mm, c.max_mm, c.frames, c.held_every, c.train_frames, c.train_every, c.seconds
+            )?;
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use crate::diffusion::{randn, NoiseSchedule};
 use crate::model::onnx::{Engine, OnnxDenoiser, OnnxError};
 use crate::model::{load_checkpoint, Checkpoint, CheckpointError, Denoiser, ModelConfig};
 use crate::motion::codec::{decode_frame, encode_frame, FEATURE_DIM};
-use crate::motion::{normalize_sequence, Frame2d, Normalizer, Placement};
+use crate::motion::{normalize_sequence, Contract, Frame2d, Normalizer, Placement};
 use crate::sampler::{sample, Ddim, Infill, InfillMode, ModelX0, SampleOptions, X0Model};
 
 /// The bundled default checkpoint, relative to the repository root.
@@ -70,6 +70,8 @@ pub struct Lifter {
     pub config: ModelConfig,
     pub norm: Normalizer,
     pub sched: Ddim,
+    /// The motion contract of the checkpoint (its 2D scale and window placement).
+    pub contract: Contract,
     /// The per-step forward on ONNX Runtime ([`Engine::OnnxRuntime`]); `None` runs candle.
     onnx: Option<OnnxDenoiser>,
     dev: Device,
@@ -97,9 +99,14 @@ impl Lifter {
         if ck.stats.is_none() {
             tracing::warn!("checkpoint {} has no motion stats; using identity normalisation", path.display());
         }
+        let contract = match ck.contract.as_deref() {
+            None => Contract::FirstFrame,
+            Some(name) => name.parse().map_err(|msg| InferError::Incompatible { path: path.into(), msg })?,
+        };
         let norm = Normalizer::from_stats(ck.stats.as_ref().map(|s| &s.mean[..]), ck.stats.as_ref().map(|s| &s.std[..]), c.motion_dim);
         let dev = Device::Cpu;
-        Ok(Self { model: ck.model, config: ck.config, norm, sched: Ddim::new(NoiseSchedule::seed_default(&dev)?, 0.0), onnx: None, dev })
+        Ok(Self { model: ck.model, config: ck.config, norm, sched: Ddim::new(NoiseSchedule::seed_default(&dev)?, 0.0),
+            contract, onnx: None, dev })
     }
 
     /// Runs the denoiser's per-step forward on `engine`; ONNX Runtime is loaded from `library`,
@@ -118,6 +125,12 @@ impl Lifter {
         } else {
             Engine::Candle
         }
+    }
+
+    /// The placement of a window whose first in-filled frame is `first` (under the checkpoint's
+    /// contract, see [`Placement::for_window`]).
+    pub fn placement(&self, first: &crate::motion::MotionFrame) -> Placement {
+        Placement::for_window(self.contract, first)
     }
 
     pub fn frames(&self) -> usize {
@@ -160,8 +173,8 @@ impl Lifter {
     /// Samples one window of `S` frames of pixel keypoints (`kp`, missing frames all zero) and
     /// returns world-frame features for every frame. The first `known.len()` frames are in-filled
     /// from `known` (world-frame features already produced); `place` maps world ↔ the window's
-    /// canonical frame (`Placement::canonical_for` the first known frame, or the previous
-    /// output's last frame when nothing is known, so the root stays continuous). `noise`: the
+    /// frame ([`Self::placement`] of the first known frame, or of the previous output's last
+    /// frame when nothing is known, so the root stays continuous). `noise`: the
     /// window's per-frame noise (x_T of every frame, and the fixed noise of q(x_known, t) for the
     /// known ones), so overlapping windows start the frames they share alike. Shared by the
     /// offline lifter and the live pipeline.
@@ -178,7 +191,7 @@ impl Lifter {
         if kp.len() != s || known.len() > s {
             return Err(InferError::BadWindow(format!("window of {} frames with {} known; the model takes {s}", kp.len(), known.len())));
         }
-        let flat: Vec<f32> = normalize_sequence(kp).iter().flatten().flatten().copied().collect();
+        let flat: Vec<f32> = normalize_sequence(kp, self.contract).iter().flatten().flatten().copied().collect();
         let pose = Tensor::from_vec(flat, (1, s, 17, 3), &self.dev)?;
         let x_t = Tensor::from_vec(noise.values(s, d), (1, s, d), &self.dev)?;
         // DDIM here is η = 0: nothing else draws from this RNG.

@@ -6,6 +6,12 @@
 //! canonical placement (first compared frame faces +Z, root over the origin) before comparing).
 //! Metrics in [`super::metrics`].
 //!
+//! Frame rate (mode b): the offline lift works at the model's 30 fps and answers at the keypoint
+//! file's own times ([`lift_track`]), so a 60 or 25 fps file is compared frame by frame like a
+//! 30 fps one. Through the streaming path, the file is thinned the way the daemon thins its
+//! input ([`Track2d::decimate`]: a faster file to about 30 fps, a slower one as it is) and only
+//! the frames kept are compared.
+//!
 //! [`eval_with`] can lift each sequence through another path instead (the daemon's streaming
 //! loop: `pipeline::stream_eval`), keeping everything else (data, ground truth, metrics) equal.
 use std::path::{Path, PathBuf};
@@ -19,12 +25,12 @@ use rand::SeedableRng;
 use super::metrics::{metrics, Joints, Metrics};
 use super::offline::{lift_track, read_track, LiftError, LiftOptions};
 use crate::data::build::{read_manifest, Split};
+use crate::data::DataError;
 use crate::infer::{InferError, Lifter, DEFAULT_CHECKPOINT};
+use crate::model::onnx::Engine;
 use crate::motion::codec::decode_frame;
 use crate::motion::{read_motion, Frame2d, MotionFileError, MotionFrame, Placement};
 use crate::pose::performer::Track2d;
-use crate::data::DataError;
-use crate::model::onnx::Engine;
 use crate::pose::record::Header;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -282,9 +288,12 @@ fn eval_file(
     streaming: Option<&Streaming>,
 ) -> Result<(usize, Metrics), EvalError> {
     let (_, gt) = read_motion(gt_path)?;
-    let track = read_track(kp)?;
+    let mut track = read_track(kp)?;
     let lifted: Vec<MotionFrame> = match streaming {
-        Some(st) => (st.lift)(lifter, &track)?,
+        Some(st) => {
+            track = track.decimate();
+            (st.lift)(lifter, &track)?
+        }
         None => {
             let lo = LiftOptions {
                 checkpoint: opts.checkpoint.clone(),

@@ -2,7 +2,7 @@
 //!
 //! - MPJPE: mean joint distance after subtracting each frame's pelvis (joint 0), mm.
 //! - PA-MPJPE: mean joint distance after a per-frame similarity Procrustes alignment (rotation,
-//!   uniform scale, translation; Horn's quaternion method), mm.
+//!   uniform scale, translation; Horn's quaternion method, [`crate::skeleton::procrustes`]), mm.
 //! - Acceleration error: mean |a_pred − a_gt| with a = p[t+1] − 2p[t] + p[t−1] on pelvis-relative
 //!   joints, mm/frame².
 //! - Jitter: mean third-difference magnitude |p[t+2] − 3p[t+1] + 3p[t] − p[t−1]| of the predicted
@@ -10,7 +10,8 @@
 //! - Foot skate: over frame pairs where a foot joint (left/right foot, SMPL 10/11) is below 5 cm
 //!   in both frames (height above the clip's lowest foot-joint point), the fraction whose
 //!   horizontal (XZ) slide exceeds 2.5 cm. `None` when no foot is ever that low.
-use crate::skeleton::rotation::{add, dot, norm, quat_rotate, scale, sub, Quat, Vec3};
+pub use crate::skeleton::procrustes::procrustes;
+use crate::skeleton::rotation::{add, norm, quat_rotate, scale, sub, Vec3};
 use crate::skeleton::smpl::NUM_JOINTS;
 
 pub type Joints = [Vec3; NUM_JOINTS];
@@ -42,85 +43,6 @@ pub fn mpjpe(pred: &[Joints], gt: &[Joints]) -> f32 {
             let (p, g) = (rel(p), rel(g));
             (0..NUM_JOINTS).map(move |j| norm(sub(p[j], g[j])))
         }))
-}
-
-/// Similarity transform (s, R, t) minimising Σ|s·R·p + t − g|².
-pub fn procrustes(p: &[Vec3], g: &[Vec3]) -> (f32, Quat, Vec3) {
-    let n = p.len().max(1) as f32;
-    let cp = scale(p.iter().fold([0.0; 3], |a, b| add(a, *b)), 1.0 / n);
-    let cg = scale(g.iter().fold([0.0; 3], |a, b| add(a, *b)), 1.0 / n);
-    let mut m = [[0.0f64; 3]; 3]; // m[a][b] = Σ p_a g_b
-    for (a, b) in p.iter().zip(g) {
-        let (a, b) = (sub(*a, cp), sub(*b, cg));
-        for i in 0..3 {
-            for k in 0..3 {
-                m[i][k] += (a[i] * b[k]) as f64;
-            }
-        }
-    }
-    let [[sxx, sxy, sxz], [syx, syy, syz], [szx, szy, szz]] = m;
-    let nm = [
-        [sxx + syy + szz, syz - szy, szx - sxz, sxy - syx],
-        [syz - szy, sxx - syy - szz, sxy + syx, szx + sxz],
-        [szx - sxz, sxy + syx, -sxx + syy - szz, syz + szy],
-        [sxy - syx, szx + sxz, syz + szy, -sxx - syy + szz],
-    ];
-    let v = top_eigenvector(nm); // (w, x, y, z)
-    let q: Quat = [v[1] as f32, v[2] as f32, v[3] as f32, v[0] as f32];
-    let (mut num, mut den) = (0.0f64, 0.0f64);
-    for (a, b) in p.iter().zip(g) {
-        let ra = quat_rotate(q, sub(*a, cp));
-        num += dot(ra, sub(*b, cg)) as f64;
-        den += dot(ra, ra) as f64;
-    }
-    let s = if den > 1e-12 { (num / den) as f32 } else { 1.0 };
-    let t = sub(cg, scale(quat_rotate(q, cp), s));
-    (s, q, t)
-}
-
-/// Eigenvector of the largest eigenvalue of a symmetric 4×4 matrix (cyclic Jacobi).
-fn top_eigenvector(mut a: [[f64; 4]; 4]) -> [f64; 4] {
-    let mut v = [[0.0f64; 4]; 4];
-    for (i, row) in v.iter_mut().enumerate() {
-        row[i] = 1.0;
-    }
-    for _ in 0..50 {
-        let off: f64 = (0..4).flat_map(|i| (0..4).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| a[i][j] * a[i][j]).sum();
-        if off < 1e-22 {
-            break;
-        }
-        for p in 0..3 {
-            for q in p + 1..4 {
-                if a[p][q].abs() < 1e-30 {
-                    continue;
-                }
-                let theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for row in a.iter_mut() {
-                    let (akp, akq) = (row[p], row[q]);
-                    row[p] = c * akp - s * akq;
-                    row[q] = s * akp + c * akq;
-                }
-                for k in 0..4 {
-                    let (apk, aqk) = (a[p][k], a[q][k]);
-                    a[p][k] = c * apk - s * aqk;
-                    a[q][k] = s * apk + c * aqk;
-                }
-                for row in v.iter_mut() {
-                    let (vp, vq) = (row[p], row[q]);
-                    row[p] = c * vp - s * vq;
-                    row[q] = s * vp + c * vq;
-                }
-            }
-        }
-    }
-    let k = (0..4).max_by(|&i, &j| a[i][i].total_cmp(&a[j][j])).unwrap_or(0);
-    let e = [v[0][k], v[1][k], v[2][k], v[3][k]];
-    let n = e.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-30);
-    e.map(|x| x / n)
 }
 
 /// Procrustes-aligned MPJPE (per frame, with scale), mm.

@@ -8,17 +8,25 @@
 //! first in-fills its overlap with the frames already produced, in the window's canonical
 //! placement (the first overlap frame faces +Z, root over the origin), so windows stitch
 //! seamlessly and the root stays continuous. Output lives in the first window's canonical frame.
+//!
+//! The model works at [`MODEL_FPS`] (30 fps). A track at another rate (a 60 fps video, a 25 fps
+//! keypoint file) is first resampled onto a 30 fps grid ([`Track2d::resample`]), lifted there,
+//! and each input frame then gets the pose interpolated at its own time between the two
+//! surrounding 30 fps frames ([`resample_frames`]: slerp per joint, lerp root and contacts),
+//! `inferred` where the input frame did not see the performer: one output frame per input
+//! frame, at the input's times. A track already at 30 fps (within 1 %, [`at_model_rate`]) is
+//! lifted as it is.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::bvh::{write as bvh_write, BvhWriteError};
-use crate::infer::{FrameNoise, Features, InferError, Lifter, DEFAULT_CHECKPOINT};
+use crate::infer::{Features, FrameNoise, InferError, Lifter, DEFAULT_CHECKPOINT};
 use crate::model::onnx::Engine;
 use crate::motion::bvh::{to_bvh, Units};
 use crate::motion::codec::{decode, decode_frame};
-use crate::motion::{write_motion, MotionFileError, MotionFrame, MotionHeader, Placement};
+use crate::motion::{at_model_rate, resample_frames, write_motion, MotionFileError, MotionFrame, MotionHeader, Placement, MODEL_FPS};
 use crate::pose::performer::{performer_track, Track2d};
 use crate::pose::record::{KeypointReader, RecordError};
 
@@ -87,7 +95,11 @@ pub struct LiftReport {
     pub frames: usize,
     pub inferred_frames: usize,
     pub windows: usize,
+    /// Rate of the input and of the output (one output frame per input frame).
     pub fps: f64,
+    /// Rate the windows were lifted at: the model's (30) when the input was resampled, else
+    /// the input's.
+    pub lifted_fps: f64,
     /// The fallback performer track id (most frequent).
     pub performer: Option<u32>,
     pub seconds: f64,
@@ -109,8 +121,34 @@ pub struct Lifted {
     pub windows: Vec<WindowTrace>,
 }
 
-/// Lifts a performer track with `lifter` (see the module docs).
+/// Lifts a performer track with `lifter` (see the module docs): at the model's rate, one output
+/// frame per input frame. The [`WindowTrace`]s are those of the 30 fps grid when the track was
+/// resampled.
 pub fn lift_track(lifter: &Lifter, track: &Track2d, opts: &LiftOptions) -> Result<Lifted, LiftError> {
+    at_model_rate_with(track, |t| lift_windows(lifter, t, opts))
+}
+
+/// Runs `lift` on `track` at the model's rate: on the track itself when it is at 30 fps (within
+/// 1 %; the result is returned untouched), otherwise on [`Track2d::resample`]`(MODEL_FPS)`, the
+/// lifted frames then interpolated back to the input's times ([`resample_frames`]) with the
+/// input's frame numbers and `inferred = !seen`. `lift` must return one frame per frame of the
+/// track it is given, with that track's times.
+pub fn at_model_rate_with(track: &Track2d, lift: impl FnOnce(&Track2d) -> Result<Lifted, LiftError>) -> Result<Lifted, LiftError> {
+    if track.is_empty() || at_model_rate(track.fps()) {
+        return lift(track);
+    }
+    let grid = track.resample(MODEL_FPS);
+    let lifted = lift(&grid)?;
+    let frames = resample_frames(&lifted.frames, &track.t)
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| MotionFrame { frame: track.frame[i], t: track.t[i], inferred: !track.seen[i], ..f })
+        .collect();
+    Ok(Lifted { frames, windows: lifted.windows })
+}
+
+/// Lifts `track` window by window at its own rate (the model's: see [`lift_track`]).
+fn lift_windows(lifter: &Lifter, track: &Track2d, opts: &LiftOptions) -> Result<Lifted, LiftError> {
     let s = lifter.frames();
     if opts.hop == 0 || opts.hop > s {
         return Err(LiftError::BadOptions(format!("hop {} must be in 1..={s}", opts.hop)));
@@ -133,7 +171,7 @@ pub fn lift_track(lifter: &Lifter, track: &Track2d, opts: &LiftOptions) -> Resul
     for &start in &starts {
         let kp = padded(&track.keypoints, start, s);
         let known_n = world.len().saturating_sub(start).min(s);
-        let place = if known_n > 0 { Placement::canonical_for(&decode_frame(&world[start])) } else { Placement::IDENTITY };
+        let place = if known_n > 0 { lifter.placement(&decode_frame(&world[start])) } else { Placement::IDENTITY };
         let noise = FrameNoise { seed: opts.seed, first: start as u64 };
         let z = lifter.sample_window(&kp, &world[start..start + known_n], place, opts.steps, opts.guidance, noise)?;
         let inside = s.min(n - start);
@@ -205,7 +243,7 @@ pub fn lift_file(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftRep
     let t0 = Instant::now();
     let lifted = lift_track(&lifter, &track, opts)?;
     let seconds = t0.elapsed().as_secs_f64();
-    let fps = track.header.fps;
+    let fps = track.fps();
     write_output(out, &lifted.frames, fps, opts.contact_threshold)?;
     Ok(LiftReport {
         out: out.into(),
@@ -213,8 +251,137 @@ pub fn lift_file(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftRep
         inferred_frames: lifted.frames.iter().filter(|f| f.inferred).count(),
         windows: lifted.windows.len(),
         fps,
+        lifted_fps: if at_model_rate(fps) { fps } else { MODEL_FPS },
         performer: track.fallback_id,
         seconds,
         windows_per_second: lifted.windows.len() as f64 / seconds.max(1e-9),
     })
+}
+
+#[cfg(test)]
+mod rate_tests {
+    //! The model's rate at inference: 60 and 25 fps tracks are lifted on a 30 fps grid and
+    //! answered at their own times; a 30 fps track passes through bit for bit.
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::model::{save_random_checkpoint, ModelConfig, MotionStats};
+    use crate::motion::Frame2d;
+    use crate::pose::record::Header;
+    use crate::skeleton::rotation::axis_angle_to_quat;
+
+    const S: usize = 40;
+
+    /// Keypoint 0 moves at constant velocity: `x = 100 + 60 t`, `y = 300 − 30 t`.
+    fn track(fps: f64, n: usize, unseen: std::ops::Range<usize>) -> Track2d {
+        let t: Vec<f64> = (0..n).map(|i| i as f64 / fps).collect();
+        let kp = |t: f64| -> Frame2d {
+            let t = t as f32;
+            std::array::from_fn(|j| [100.0 + 60.0 * t + j as f32, 300.0 - 30.0 * t, 0.9])
+        };
+        Track2d {
+            header: Header::new(fps, 640, 480, "test"),
+            frame: (0..n as u64).map(|i| 1000 + i).collect(),
+            keypoints: t.iter().map(|&t| kp(t)).collect(),
+            seen: (0..n).map(|i| !unseen.contains(&i)).collect(),
+            t,
+            fallback_id: None,
+        }
+    }
+
+    /// A stand-in lifter whose pose follows keypoint 0: root `(x, y, 0) / 100`, every joint
+    /// turned about Y by `x / 100` rad.
+    fn follow(tr: &Track2d) -> Lifted {
+        let frames = (0..tr.len())
+            .map(|i| {
+                let [x, y, _] = tr.keypoints[i][0];
+                MotionFrame {
+                    root: [x / 100.0, y / 100.0, 0.0],
+                    rotations: [axis_angle_to_quat([0.0, x / 100.0, 0.0]); 24],
+                    contacts: [x / 1000.0; 4],
+                    inferred: !tr.seen[i],
+                    ..MotionFrame::rest(tr.frame[i], tr.t[i])
+                }
+            })
+            .collect();
+        Lifted { frames, windows: vec![] }
+    }
+
+    fn check_rate(fps: f64, n: usize) {
+        let tr = track(fps, n, 20..23);
+        let grid_fps = Cell::new(0.0);
+        let lifted = at_model_rate_with(&tr, |g| {
+            grid_fps.set(g.header.fps);
+            assert!(g.t.iter().enumerate().all(|(k, &t)| (t - k as f64 / 30.0).abs() < 1e-12), "not a 30 fps grid");
+            Ok(follow(g))
+        })
+        .unwrap();
+        assert_eq!(grid_fps.get(), 30.0);
+        assert_eq!(lifted.frames.len(), n, "one output frame per input frame");
+        let want = follow(&tr).frames;
+        for (i, (f, w)) in lifted.frames.iter().zip(&want).enumerate() {
+            assert_eq!((f.frame, f.t, f.inferred), (tr.frame[i], tr.t[i], !tr.seen[i]), "frame {i}");
+            if (18..26).contains(&i) {
+                continue; // next to the unseen frames the grid's nearer-frame rule holds keypoints
+            }
+            for c in 0..3 {
+                assert!((f.root[c] - w.root[c]).abs() < 1e-4, "{fps} fps frame {i}: root {:?} vs {:?}", f.root, w.root);
+            }
+            for j in 0..24 {
+                let d = (0..4).map(|c| (f.rotations[j][c] - w.rotations[j][c]).abs()).fold(0.0f32, f32::max);
+                assert!(d < 1e-4, "{fps} fps frame {i} joint {j}");
+            }
+            assert!((f.contacts[0] - w.contacts[0]).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn lift_60_fps_on_a_30_fps_grid_answers_at_60_fps() {
+        check_rate(60.0, 181); // 3 s
+    }
+
+    #[test]
+    fn lift_25_fps_on_a_30_fps_grid_answers_at_25_fps() {
+        check_rate(25.0, 76); // 3 s
+    }
+
+    #[test]
+    fn lift_30_fps_passes_through_bit_identical() {
+        for fps in [30.0, 30.2, 29.8] {
+            let tr = track(fps, 50, 5..8);
+            let mut seen = None;
+            let out = at_model_rate_with(&tr, |g| {
+                seen = Some(std::ptr::eq(g, &tr));
+                Ok(follow(g))
+            })
+            .unwrap();
+            assert_eq!(seen, Some(true), "{fps} fps: the track itself is lifted");
+            let direct = follow(&tr).frames;
+            let bits = |f: &MotionFrame| (f.frame, f.t.to_bits(), f.root.map(f32::to_bits), f.rotations.map(|q| q.map(f32::to_bits)));
+            assert!(out.frames.iter().zip(&direct).all(|(a, b)| bits(a) == bits(b) && a.inferred == b.inferred));
+        }
+    }
+
+    #[test]
+    fn lift_track_with_a_checkpoint_at_60_and_30_fps() {
+        let dir = tempfile::tempdir().unwrap();
+        let ck = dir.path().join("tiny.safetensors");
+        let stats = MotionStats { mean: vec![0.0; 151], std: vec![1.0; 151] };
+        save_random_checkpoint(&ck, &ModelConfig::tiny(S), Some(&stats)).unwrap();
+        let lifter = Lifter::load(&ck).unwrap();
+        let opts = LiftOptions { checkpoint: ck, steps: 2, hop: 30, ..Default::default() };
+        // 60 fps: windows over the 30 fps grid, frames back at the input's times
+        let tr = track(60.0, 121, 40..44);
+        let l = lift_track(&lifter, &tr, &opts).unwrap();
+        assert_eq!(l.frames.len(), 121);
+        assert!(l.frames.iter().zip(&tr.t).all(|(f, &t)| f.t == t && f.is_clean(1e-3)));
+        assert_eq!(l.frames.iter().filter(|f| f.inferred).count(), 4);
+        assert_eq!(l.windows.iter().map(|w| w.start).collect::<Vec<_>>(), window_starts(61, S, 30));
+        // 30 fps: exactly the windows at the input's own rate
+        let tr = track(30.0, 70, 10..12);
+        let a = lift_track(&lifter, &tr, &opts).unwrap();
+        let b = lift_windows(&lifter, &tr, &opts).unwrap();
+        assert_eq!(a.frames, b.frames);
+        assert_eq!(a.frames.iter().map(|f| f.t).collect::<Vec<_>>(), tr.t);
+    }
 }

@@ -14,6 +14,8 @@ use safetensors::tensor::{Dtype, SafeTensors, View};
 use super::{Denoiser, ModelConfig};
 
 pub const FORMAT: &str = "mocapd.denoiser/1";
+/// Metadata key of the motion contract (the same as `crate::motion::contract::METADATA_KEY`).
+pub const CONTRACT_KEY: &str = "motion_contract";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
@@ -41,6 +43,9 @@ pub struct MotionStats {
 pub struct Checkpoint {
     pub config: ModelConfig,
     pub stats: Option<MotionStats>,
+    /// The motion contract the model was trained under (metadata `motion_contract`, written by
+    /// [`save_checkpoint_as`]; `None` in checkpoints from before it was recorded).
+    pub contract: Option<String>,
     pub model: Denoiser,
 }
 
@@ -79,8 +84,20 @@ pub fn save_random_checkpoint(path: &Path, cfg: &ModelConfig, stats: Option<&Mot
     save_checkpoint(path, &vm, cfg, stats)
 }
 
-/// Writes weights, config and stats to `path`.
+/// Writes weights, config and stats to `path` (no motion contract recorded).
 pub fn save_checkpoint(path: &Path, vars: &VarMap, cfg: &ModelConfig, stats: Option<&MotionStats>) -> Result<(), CheckpointError> {
+    save_checkpoint_as(path, vars, cfg, stats, None)
+}
+
+/// Writes weights, config, stats and the name of the motion contract the model was trained
+/// under (`crate::motion::Contract`) to `path`.
+pub fn save_checkpoint_as(
+    path: &Path,
+    vars: &VarMap,
+    cfg: &ModelConfig,
+    stats: Option<&MotionStats>,
+    contract: Option<&str>,
+) -> Result<(), CheckpointError> {
     let p = || path.to_path_buf();
     let tensor_err = |source| CheckpointError::Tensor { path: p(), source };
     let mut out: Vec<(String, Raw)> = Vec::new();
@@ -93,7 +110,10 @@ pub fn save_checkpoint(path: &Path, vars: &VarMap, cfg: &ModelConfig, stats: Opt
         }
     }
     let config = serde_json::to_string(cfg).map_err(|e| CheckpointError::Config { path: p(), msg: e.to_string() })?;
-    let meta = HashMap::from([("format".to_string(), FORMAT.to_string()), ("config".to_string(), config)]);
+    let mut meta = HashMap::from([("format".to_string(), FORMAT.to_string()), ("config".to_string(), config)]);
+    if let Some(c) = contract {
+        meta.insert(CONTRACT_KEY.to_string(), c.to_string());
+    }
     safetensors::serialize_to_file(out.iter().map(|(k, v)| (k.as_str(), v)), Some(meta), path)
         .map_err(|e| CheckpointError::Format { path: p(), msg: e.to_string() })
 }
@@ -120,7 +140,7 @@ pub fn load_checkpoint(path: &Path, dev: &Device) -> Result<Checkpoint, Checkpoi
         _ => None,
     };
     let model = Denoiser::new(&config, VarBuilder::from_tensors(tensors, DType::F32, dev)).map_err(tensor_err)?;
-    Ok(Checkpoint { config, stats, model })
+    Ok(Checkpoint { config, stats, contract: md.get(CONTRACT_KEY).cloned(), model })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! sign continuity.
 
 use crate::skeleton::rotation::{Quat, Vec3, QUAT_IDENTITY};
-use crate::skeleton::smpl::{JOINT_NAMES, NUM_JOINTS};
+use crate::skeleton::smpl::{JOINT_NAMES, LEFT_RIGHT, NUM_JOINTS};
 use crate::skeleton::smpl_fk;
 
 /// One SMPL-24 motion frame. Right-handed, Y up, metres; the rest pose (all rotations identity)
@@ -37,6 +37,22 @@ impl MotionFrame {
     /// World joint positions (forward kinematics on the SMPL rest offsets).
     pub fn joints(&self) -> [Vec3; NUM_JOINTS] {
         smpl_fk(&self.rotations, self.root)
+    }
+
+    /// The left-right mirror image: X reflected (a performer facing the camera sees the avatar
+    /// move like a mirror), left and right joints and contacts swapped.
+    pub fn mirrored(&self) -> MotionFrame {
+        let reflect = |q: Quat| [q[0], -q[1], -q[2], q[3]];
+        let mut out = *self;
+        out.root[0] = -self.root[0];
+        out.rotations = self.rotations.map(reflect);
+        for &(l, r) in &LEFT_RIGHT {
+            out.rotations[l] = reflect(self.rotations[r]);
+            out.rotations[r] = reflect(self.rotations[l]);
+        }
+        let c = self.contacts;
+        out.contacts = [c[2], c[3], c[0], c[1]];
+        out
     }
 
     /// Contacts as booleans: scores above `threshold`.

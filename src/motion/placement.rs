@@ -1,8 +1,11 @@
-//! Canonical placement: the rigid yaw about Y plus horizontal shift that maps world motion into
-//! the frame the model works in (the reference frame faces +Z with its root over the origin).
-//! Training windows are canonicalised with it ([`canonicalize`]); at inference each window's
-//! in-filled frames are moved into it and the output back out ([`Placement`]).
+//! Placement: the rigid yaw about Y plus horizontal shift that maps world motion into the frame
+//! the model works in, under each [`Contract`]: first-frame (the reference frame faces +Z, root
+//! over the origin: [`Placement::canonical_for`], [`canonicalize`]) or gravity-view (the camera
+//! looks along −Z: [`Placement::gravity_view`] for training views, [`Placement::for_window`] at
+//! inference, where only the horizontal shift remains). At inference each window's in-filled
+//! frames are moved into it and the output back out.
 use super::clip::{Motion, MotionError};
+use super::contract::Contract;
 use super::frame::MotionFrame;
 use crate::skeleton::rotation::{add, axis_angle_to_quat, cross, normalize, quat_conj, quat_mul, quat_normalize, quat_rotate, sub};
 use crate::skeleton::rotation::{Quat, Vec3, QUAT_IDENTITY};
@@ -31,6 +34,24 @@ impl Placement {
         Placement { yaw, origin: [f.root[0], 0.0, f.root[2]] }
     }
 
+    /// The training placement of a view under the gravity-view contract: the camera, whose
+    /// position lies at heading `camera_yaw` from the subject (the direction
+    /// `(sin yaw, 0, cos yaw)`, as `data::cond2d::CameraPath`), is turned onto +Z, so it looks
+    /// along −Z and a body facing it faces +Z; `first`'s root goes over the origin.
+    pub fn gravity_view(camera_yaw: f32, first: &MotionFrame) -> Placement {
+        Placement { yaw: axis_angle_to_quat([0.0, -camera_yaw, 0.0]), origin: [first.root[0], 0.0, first.root[2]] }
+    }
+
+    /// The placement of an inference window whose first in-filled frame is `first`: under
+    /// first-frame it faces +Z ([`Self::canonical_for`]); under gravity-view the stream's frame
+    /// already is the camera's, so only the root moves over the origin.
+    pub fn for_window(contract: Contract, first: &MotionFrame) -> Placement {
+        match contract {
+            Contract::FirstFrame => Self::canonical_for(first),
+            Contract::GravityView => Placement { yaw: QUAT_IDENTITY, origin: [first.root[0], 0.0, first.root[2]] },
+        }
+    }
+
     pub fn to_canonical(&self, f: &MotionFrame) -> MotionFrame {
         let mut out = *f;
         out.root = quat_rotate(self.yaw, sub(f.root, self.origin));
@@ -50,6 +71,11 @@ impl Placement {
 /// The clip in the canonical placement of its first frame, feet on the floor.
 pub fn canonicalize(m: &Motion) -> Result<Motion, MotionError> {
     let place = Placement::canonical_for(&m.frame(0).ok_or(MotionError::Empty)?);
+    Ok(place_clip(m, &place))
+}
+
+/// The clip moved by `place`, feet on the floor.
+pub fn place_clip(m: &Motion, place: &Placement) -> Motion {
     let mut out = m.clone();
     for (r, rot) in out.root.iter_mut().zip(out.rotations.iter_mut()) {
         let f = place.to_canonical(&MotionFrame { root: *r, rotations: *rot, ..MotionFrame::rest(0, 0.0) });
@@ -57,5 +83,5 @@ pub fn canonicalize(m: &Motion) -> Result<Motion, MotionError> {
         rot[0] = f.rotations[0];
     }
     out.align_floor();
-    Ok(out)
+    out
 }

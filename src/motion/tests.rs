@@ -120,3 +120,55 @@ fn file_round_trips_frames() {
     assert_eq!(h.fps, 30.0);
     assert_eq!(back, frames);
 }
+
+#[test]
+fn mirrored_swaps_sides_and_twice_is_the_identity() {
+    let mut f = MotionFrame::rest(0, 0.0);
+    f.root = [0.3, 0.9, 1.0];
+    f.rotations[16] = axis_angle_to_quat([0.0, 0.0, -1.2]); // left shoulder: arm down
+    f.contacts = [1.0, 0.5, 0.0, 0.25];
+    let m = f.mirrored();
+    assert_eq!(m.root, [-0.3, 0.9, 1.0]);
+    assert_eq!(m.contacts, [0.0, 0.25, 1.0, 0.5]);
+    // The mirror's right wrist is where the original's left wrist is, reflected in X (within
+    // the asymmetry of the SMPL rest table).
+    let (a, b) = (f.joints(), m.joints());
+    for (l, r) in [(20, 21), (18, 19), (7, 8)] {
+        let d = [b[r][0] + a[l][0], b[r][1] - a[l][1], b[r][2] - a[l][2]];
+        assert!(d.iter().all(|v| v.abs() < 0.03), "joint {l} -> {r}: {d:?}");
+    }
+    let back = m.mirrored();
+    assert_eq!(back.root, f.root);
+    for j in 0..24 {
+        assert!(same_rotation(back.rotations[j], f.rotations[j]) < 1e-6);
+    }
+}
+
+#[test]
+fn a_body_facing_the_camera_gets_the_same_root_orientation_whatever_the_camera_heading() {
+    // The same walk seen by cameras at several world headings, the body always turned towards
+    // the camera: in the camera's gravity-view frame its root orientation is the same.
+    let m = random_clip(5, 6);
+    let mut reference: Option<Quat> = None;
+    for heading in [0.0f32, 0.7, 2.0, -2.5, 3.1] {
+        // The body faces its camera: turn the clip so frame 0 faces the camera's heading.
+        let face = Placement::canonical_for(&m.frame(0).expect("frame"));
+        let turn = Placement { yaw: axis_angle_to_quat([0.0, heading, 0.0]), origin: [0.0; 3] };
+        let world: Vec<MotionFrame> =
+            (0..m.len()).map(|i| turn.to_canonical(&face.to_canonical(&m.frame(i).expect("frame")))).collect();
+        let view = placement::Placement::gravity_view(heading, &world[0]);
+        let q = view.to_canonical(&world[0]).rotations[0];
+        match reference {
+            None => reference = Some(q),
+            Some(r) => assert!(same_rotation(q, r) < 1e-5, "heading {heading}: {q:?} vs {r:?}"),
+        }
+        // ... and it faces +Z, towards the camera on +Z.
+        let d = placement::facing(&view.to_canonical(&world[0]).joints());
+        assert!(d[2] > 0.9999, "heading {heading}: faces {d:?}");
+    }
+    // At inference the stream's frame is the camera's: only the root moves to the origin.
+    let f = m.frame(2).expect("frame");
+    let p = Placement::for_window(Contract::GravityView, &f);
+    assert_eq!(p.yaw, crate::skeleton::rotation::QUAT_IDENTITY);
+    assert_eq!(p.to_canonical(&f).rotations, f.rotations);
+}

@@ -62,6 +62,8 @@ pub struct Stream {
     filter: Option<PoseFilter>,
     /// Seed of the per-frame sampling noise ([`FrameNoise`]).
     seed: u64,
+    /// Send the mirror image (`pipeline.mirror`); the in-filled history stays unmirrored.
+    mirror: bool,
     stats: Arc<Stats>,
 }
 
@@ -82,6 +84,7 @@ impl Stream {
             presence: Presence::new(s.absent_timeout.as_secs_f64(), s.idle_ease.as_secs_f64(), s.return_blend.as_secs_f64()),
             filter: s.smoothing.map(PoseFilter::new),
             seed: s.seed,
+            mirror: s.mirror,
             stats,
         }
     }
@@ -151,6 +154,7 @@ impl Stream {
             self.last = Some(pose);
             let inferred = !p.seen || !matches!(mode, super::presence::Mode::Live);
             let frame = MotionFrame { frame: i, t: p.t, inferred, ..pose };
+            let frame = if self.mirror { frame.mirrored() } else { frame };
             self.stats.frames_out.fetch_add(1, Relaxed);
             out.push(Emitted { frame, captured: p.captured, posed: p.posed });
         }
@@ -167,8 +171,8 @@ impl Stream {
         let known_n = ((self.sent_end - ws) as usize).min(self.history.len());
         let known: Vec<Features> = self.history.iter().skip(self.history.len() - known_n).cloned().collect();
         let place = match (known.first(), &self.last) {
-            (Some(f), _) => Placement::canonical_for(&decode_frame(f)),
-            (None, Some(p)) => Placement::canonical_for(p),
+            (Some(f), _) => lifter.placement(&decode_frame(f)),
+            (None, Some(p)) => lifter.placement(p),
             (None, None) => Placement::IDENTITY,
         };
         let out = lifter.sample_window(&kp, &known, place, self.steps, self.guidance, FrameNoise { seed: self.seed, first: ws });

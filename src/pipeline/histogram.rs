@@ -1,5 +1,6 @@
-//! The latency histogram image of `mocapd bench` (OpenCV imgproc drawing): bars of 5 ms bins,
-//! p50/p95 marker lines, and a caption.
+//! Histogram images (OpenCV imgproc drawing): bars of fixed-width bins, p50/p95 marker lines,
+//! an axis label and a caption. `mocapd bench` draws its latency (5 ms bins) with [`write`];
+//! `mocapd data stats --histogram` its coverage distances with [`write_values`].
 use std::path::Path;
 
 use opencv::core::{Mat, Point, Scalar, Vector, CV_8UC3};
@@ -7,13 +8,19 @@ use opencv::imgproc::{self, FONT_HERSHEY_SIMPLEX, LINE_AA};
 
 /// Draws the histogram of `latency_ms` to `path` (png/jpg).
 pub fn write(path: &Path, latency_ms: &[f64], caption: &str) -> opencv::Result<()> {
+    write_values(path, latency_ms, caption, "latency, ms (capture -> datagram sent)", 5.0)
+}
+
+/// Draws the histogram of `values` (non-negative) to `path` (png/jpg): bins of `bin` units
+/// (at most 200 bins; larger values fall in the last), `axis` under the x axis.
+pub fn write_values(path: &Path, values: &[f64], caption: &str, axis: &str, bin: f64) -> opencv::Result<()> {
     let (w, h, left, bottom, top) = (900, 500, 60, 60, 50);
     let mut img = Mat::new_rows_cols_with_default(h, w, CV_8UC3, Scalar::all(255.0))?;
-    let max = latency_ms.iter().copied().fold(0.0f64, f64::max).max(10.0);
-    let bin = 5.0f64;
+    let bin = if bin.is_finite() && bin > 0.0 { bin } else { 5.0 };
+    let max = values.iter().copied().fold(0.0f64, f64::max).max(2.0 * bin);
     let bins = ((max / bin).ceil() as usize + 1).min(200);
     let mut counts = vec![0usize; bins];
-    for &v in latency_ms {
+    for &v in values {
         counts[((v / bin) as usize).min(bins - 1)] += 1;
     }
     let peak = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
@@ -47,19 +54,9 @@ pub fn write(path: &Path, latency_ms: &[f64], caption: &str) -> opencv::Result<(
         )?;
         ms += step;
     }
-    imgproc::put_text(
-        &mut img,
-        "latency, ms (capture -> datagram sent)",
-        Point::new(left, h - 12),
-        FONT_HERSHEY_SIMPLEX,
-        0.5,
-        black,
-        1,
-        LINE_AA,
-        false,
-    )?;
+    imgproc::put_text(&mut img, axis, Point::new(left, h - 12), FONT_HERSHEY_SIMPLEX, 0.5, black, 1, LINE_AA, false)?;
     for (q, colour) in [(0.5, Scalar::new(0.0, 160.0, 0.0, 0.0)), (0.95, Scalar::new(0.0, 0.0, 220.0, 0.0))] {
-        let v = super::stats::quantile(latency_ms, q);
+        let v = super::stats::quantile(values, q);
         if v.is_finite() {
             let x = x_of(v);
             imgproc::line(&mut img, Point::new(x, top), Point::new(x, h - bottom), colour, 2, LINE_AA, 0)?;

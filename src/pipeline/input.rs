@@ -5,6 +5,14 @@
 //!
 //! The pose queue is bounded and drops the OLDEST pose when the denoise loop falls behind
 //! (counted in `Stats::pose_drops`).
+//!
+//! Frame rate: the model works at 30 fps ([`crate::motion::MODEL_FPS`]). A source faster than
+//! that (a 60 fps camera or file, a 60 fps keypoint file) is thinned BEFORE pose estimation by a
+//! [`Decimator`]: a frame whose media time is closer than 1/30 s − 2 ms to the last frame kept is
+//! skipped and counted in `Stats::decimated` (not a drop). A source at or below 30 fps (25 fps)
+//! passes as it is: the denoise loop works on its frames, so the output then runs at the
+//! input's rate (one motion frame per input frame, 25 fps; [`InputInfo::fps`] is the rate the
+//! sinks are told).
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -14,6 +22,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::stats::Stats;
 use super::{PipelineError, StageSettings};
+use crate::motion::Decimator;
 use crate::pose::performer::performer_track;
 use crate::pose::record::KeypointReader;
 use crate::pose::{PoseEstimator, PoseFrame};
@@ -23,7 +32,11 @@ use crate::window::Pose2d;
 /// What the input stage reports before it starts.
 #[derive(Debug, Clone, Copy)]
 pub struct InputInfo {
+    /// Rate of the poses sent on (after decimation): the source's up to 30 fps, about 30 fps
+    /// above (`Decimator::output_fps`).
     pub fps: f64,
+    /// Nominal rate of the source itself.
+    pub source_fps: f64,
     /// Frames in the file, when known.
     pub frames: Option<u64>,
 }
@@ -81,14 +94,15 @@ pub fn spawn(
     };
     if let SourceSpec::Keypoints(path) = &spec {
         let (header, frames) = KeypointReader::open(path)?.read_all()?;
-        let info = InputInfo { fps: header.fps, frames: Some(frames.len() as u64) };
+        let info = InputInfo { fps: Decimator::output_fps(header.fps), source_fps: header.fps, frames: Some(frames.len() as u64) };
         let handle = spawn("keypoints", Box::new(move || replay_keypoints(header, frames, queue, stop)))?;
         return Ok((handle, info));
     }
     let mut estimator = PoseEstimator::new(&settings.pose)?;
     let source = source::open(&spec, &settings.source)?;
     let si = source.info();
-    let info = InputInfo { fps: si.fps, frames: si.frame_count };
+    let info = InputInfo { fps: Decimator::output_fps(si.fps), source_fps: si.fps, frames: si.frame_count };
+    let mut decimator = Decimator::new(si.fps);
     let handle = spawn(
         "pose",
         Box::new(move || {
@@ -98,6 +112,10 @@ pub fn spawn(
                     Err(crate::source::RecvTimeoutError::Timeout) => continue,
                     Err(crate::source::RecvTimeoutError::Disconnected) => break,
                 };
+                if !decimator.keep(frame.t) {
+                    queue.stats.decimated.fetch_add(1, Relaxed);
+                    continue;
+                }
                 let t0 = Instant::now();
                 match estimator.estimate(&frame.image, frame.seq, frame.t) {
                     Ok(pf) => {
@@ -117,13 +135,19 @@ pub fn spawn(
     Ok((handle, info))
 }
 
-/// Releases each recorded pose at its media time, stamped as captured at release.
+/// Releases each recorded pose at its media time, stamped as captured at release; a file
+/// faster than 30 fps is thinned first (the frames skipped are counted, never waited for).
 fn replay_keypoints(header: crate::pose::record::Header, frames: Vec<PoseFrame>, queue: PoseQueue, stop: Arc<AtomicBool>) {
     let people: Vec<u32> = frames.iter().map(|f| f.people.len() as u32).collect();
     let track = performer_track(header, &frames);
+    let mut decimator = Decimator::new(track.fps());
     let start = Instant::now();
     let t0 = track.t.first().copied().unwrap_or(0.0);
     for (i, &people) in people.iter().enumerate().take(track.len()) {
+        if !decimator.keep(track.t[i]) {
+            queue.stats.decimated.fetch_add(1, Relaxed);
+            continue;
+        }
         let due = start + Duration::from_secs_f64((track.t[i] - t0).max(0.0));
         while let Some(left) = due.checked_duration_since(Instant::now()) {
             if stop.load(Relaxed) {
@@ -148,5 +172,37 @@ fn replay_keypoints(header: crate::pose::record::Header, frames: Vec<PoseFrame>,
         if !queue.send(p) {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pose::record::Header;
+    use crate::pose::{Keypoint, Person};
+
+    fn frames(fps: f64, n: usize) -> Vec<PoseFrame> {
+        let person = Person { id: 1, score: 0.9, bbox: [0.0, 0.0, 10.0, 10.0], keypoints: [Keypoint { x: 5.0, y: 5.0, c: 0.9 }; 17] };
+        (0..n)
+            .map(|i| PoseFrame { frame: i as u64, t: i as f64 / fps, width: 64, height: 64, performer: None, people: vec![person.clone()] })
+            .collect()
+    }
+
+    fn replay(fps: f64, n: usize) -> (Vec<Pose2d>, Arc<Stats>) {
+        let (tx, rx) = crossbeam_channel::bounded(256);
+        let stats = Arc::new(Stats::new());
+        let queue = PoseQueue { tx, rx: rx.clone(), stats: Arc::clone(&stats) };
+        replay_keypoints(Header::new(fps, 64, 64, "test"), frames(fps, n), queue, Arc::new(AtomicBool::new(false)));
+        (rx.try_iter().collect(), stats)
+    }
+
+    #[test]
+    fn keypoint_replay_thins_60_fps_to_30_and_keeps_25() {
+        let (poses, stats) = replay(60.0, 24);
+        assert_eq!(poses.iter().map(|p| p.seq).collect::<Vec<_>>(), (0..24).step_by(2).collect::<Vec<u64>>());
+        assert_eq!((stats.decimated.load(Relaxed), stats.drops()), (12, 0));
+        let (poses, stats) = replay(25.0, 10);
+        assert_eq!((poses.len(), stats.decimated.load(Relaxed)), (10, 0));
+        assert!((Decimator::output_fps(60.0) - 30.0).abs() < 1e-9 && Decimator::output_fps(25.0) == 25.0);
     }
 }

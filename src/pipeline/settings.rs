@@ -35,6 +35,9 @@ pub struct PipelineSettings {
     pub max_root_speed: Option<f32>,
     /// One-Euro filter on what is sent (rotations and root); `None`: off.
     pub smoothing: Option<Smoothing>,
+    /// Send the mirror image ([`crate::motion::MotionFrame::mirrored`]): the avatar moves like
+    /// the performer's reflection (raise your right hand, it raises its left).
+    pub mirror: bool,
     /// Poses that may wait between the pose stage and the denoise loop (oldest dropped).
     pub pose_queue: usize,
     /// Frames that may wait for each sink (newest dropped when full).
@@ -76,6 +79,7 @@ impl Default for PipelineSettings {
             seed: 0,
             max_root_speed: Some(6.0),
             smoothing: Some(Smoothing { min_cutoff: 1.0, beta: 0.5 }),
+            mirror: false,
             pose_queue: 32,
             sink_queue: 64,
             absent_timeout: Duration::from_secs(1),

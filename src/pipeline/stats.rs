@@ -38,6 +38,9 @@ pub struct Stats {
     pub sink_errors: AtomicU64,
     /// Source frames dropped by the source's own queue.
     pub source_drops: AtomicU64,
+    /// Frames of a source faster than the model's 30 fps skipped before pose estimation
+    /// (`motion::Decimator`); not drops.
+    pub decimated: AtomicU64,
     /// People in the newest pose frame.
     pub people: AtomicU64,
     /// Denoise updates run.
@@ -69,6 +72,7 @@ impl Stats {
             sink_drops: z(),
             sink_errors: z(),
             source_drops: z(),
+            decimated: z(),
             people: z(),
             updates: z(),
             samples: Mutex::new(Vec::new()),

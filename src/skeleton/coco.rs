@@ -79,3 +79,19 @@ pub fn coco_from_pose(local: &[Quat; NUM_JOINTS], root: Vec3) -> [Vec3; NUM_COCO
     let (global, positions) = smpl_fk_posed(local, root);
     coco_from_joints(&global, &positions)
 }
+
+/// COCO-17 keypoints of a body whose bones are scaled: `bone_scale[j]` multiplies joint `j`'s
+/// rest offset from its parent (1 = the SMPL mean shape), and the COCO offsets of the hips and the
+/// face scale with the pelvis and head bones. The pelvis is at `root`.
+pub fn coco_from_pose_scaled(local: &[Quat; NUM_JOINTS], root: Vec3, bone_scale: &[f32; NUM_JOINTS]) -> [Vec3; NUM_COCO] {
+    let rest = super::smpl::rest_offsets();
+    let offsets: [Vec3; NUM_JOINTS] = std::array::from_fn(|j| rest[j].map(|v| v * bone_scale[j]));
+    let posed = super::fk::forward_kinematics(&super::smpl::parents(), &offsets, local, root);
+    COCO_FROM_SMPL.map(|src| match src {
+        CocoSource::Joint(j) => posed.positions[j],
+        CocoSource::Offset(j, off) => {
+            let s = if j == PELVIS { bone_scale[1] } else { bone_scale[j] };
+            add(posed.positions[j], quat_rotate(posed.global[j], off.map(|v| v * s)))
+        }
+    })
+}

@@ -1,9 +1,10 @@
 //! The SMPL-24 skeleton: the joint table ([`smpl`]), rotation conversions (plain [`rotation`],
-//! candle [`rotation_t`]), forward kinematics ([`fk`]) and COCO-17 keypoints from SMPL joints
-//! ([`coco`]).
+//! candle [`rotation_t`]), forward kinematics ([`fk`]), COCO-17 keypoints from SMPL joints
+//! ([`coco`]) and the similarity alignment of two poses ([`procrustes`]).
 
 pub mod coco;
 pub mod fk;
+pub mod procrustes;
 pub mod rotation;
 pub mod rotation_t;
 pub mod smpl;

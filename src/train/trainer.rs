@@ -20,7 +20,7 @@ use super::report::{append_log, plot_losses, read_log, rewrite_log, write_model_
 use super::{diffusion_loss, LossConfig};
 use crate::data::build::{read_manifest, Manifest, Split};
 use crate::diffusion::{randn, LossWeighting, NoiseSchedule, PSchedule, PtssSampler, Weighting};
-use crate::model::{save_checkpoint, CheckpointError, Denoiser, MotionStats};
+use crate::model::{save_checkpoint_as, CheckpointError, Denoiser, MotionStats};
 use crate::sampler::{sample, Ddim, ModelX0, SampleOptions};
 
 #[derive(Debug, thiserror::Error)]
@@ -254,7 +254,7 @@ pub fn train(cfg: &TrainConfig, resume: bool) -> Result<TrainReport, TrainError>
     let session_t0 = state.elapsed_s;
     let save = |run: &Run, opt: &dyn TrainOptimizer, st: &State, hist: &[LogRecord], lv: Option<&LogRecord>| -> Result<(), TrainError> {
         let tmp = out.join("checkpoint.safetensors.tmp");
-        save_checkpoint(&tmp, &run.vm, &mcfg, Some(&mstats))?;
+        save_checkpoint_as(&tmp, &run.vm, &mcfg, Some(&mstats), Some(manifest.contract.name()))?;
         rename(&tmp, &ckpt)?;
         let tmp = out.join("optimizer.safetensors.tmp");
         candle_core::safetensors::save(&opt.state()?, &tmp)?;

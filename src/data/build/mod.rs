@@ -5,14 +5,24 @@
 //! procedural takes, at least one take in validation when there are two or more; mixes are made
 //! from training takes only and stay in training). Real and mixed takes are augmented by
 //! mirroring and speed changes; every take is cut into `clip_len`-frame windows (30 fps) every
-//! `stride` frames (takes shorter than one window hold their last frame), each window is
-//! canonicalised (first frame faces +Z, root over the origin, feet on the floor) and turned into
-//! the 151-dim target ([`crate::motion::codec`]). Each window is seen by `cameras` random moving
-//! virtual cameras ([`crate::data::cond2d`]), whose COCO-17 projections get detector noise and the
-//! model's normalisation. Output in `out_dir`: `train-NNNNN.safetensors`,
+//! `stride` frames (takes shorter than one window hold their last frame). Each window is seen in
+//! `cameras` views, each a fresh random camera (moving or static, [`crate::data::cond2d`]) and a
+//! fresh random body ([`crate::data::body`]) whose COCO-17 projections get detector noise and the
+//! model's normalisation; each view's target is the window in that camera's gravity-view frame
+//! ([`crate::motion::contract`]) as the 151-dim features ([`crate::motion::codec`]), on the SMPL
+//! mean skeleton. Output in `out_dir`: `train-NNNNN.safetensors`,
 //! `val-NNNNN.safetensors` (tensors `motion` [N,150,151] f32, `pose2d` [N,150,17,3] f32, `take`
 //! [N] i64 = index into the manifest's `takes`, `speed` [N] f32, `mirrored` [N] u8) and
 //! `manifest.json` ([`Manifest`]). Deterministic given the seed: same options, same bytes.
+//!
+//! Real takes also come from BVH folders (`bvh_dirs`, `--bvh-dir`; [`crate::data::cmu`]: e.g.
+//! the CMU corpus with its `MANIFEST.tsv`). Takes of a CMU subject are split by subject, not by
+//! take: validation and test are whole held-out subjects ([`crate::data::cmu::VAL_SUBJECTS`],
+//! [`crate::data::cmu::TEST_SUBJECTS`]); `test-NNNNN.safetensors` holds the test split. Every real
+//! take must pass the retarget checks ([`crate::data::retarget::check`]); one that fails to load
+//! or fails a check is left out and listed with the reason (`rejected` in the manifest and the
+//! report) instead of failing the build. With BVH folders, procedural motion is capped at
+//! `max_procedural_share` of the training minutes.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -34,9 +44,11 @@ use super::error::{io, DataError};
 use super::augment::{change_speed, mirror, windows};
 use crate::motion::codec::{encode as features, FEATURE_DIM};
 use crate::motion::frame2d::{normalize_sequence, NORM_MIN_SCORE};
-use crate::motion::placement::canonicalize;
+use super::body::{BodyRanges, BodyShape};
+use crate::motion::placement::{canonicalize, place_clip, Placement};
+use crate::motion::Contract;
 use super::procedural::ProceduralOptions;
-use crate::skeleton::coco::{coco_from_pose, NUM_COCO};
+use crate::skeleton::coco::NUM_COCO;
 
 /// Data-set format name and version in the manifest.
 pub const FORMAT: &str = "mocapd.dataset";
@@ -56,7 +68,7 @@ pub struct BuildOptions {
     pub clip_len: usize,
     /// Window step for real and mixed takes (frames); `clip_len / 2` = 50 % overlap.
     pub stride: usize,
-    /// Virtual cameras per clip.
+    /// Views per window: each a fresh random camera ([`CameraRanges`]) and body ([`BodyRanges`]).
     pub cameras: usize,
     /// Add the left-right mirror of every real and mixed take.
     pub mirror: bool,
@@ -68,8 +80,17 @@ pub struct BuildOptions {
     pub max_takes_per_source: usize,
     /// Include LAFAN1 (CC BY-NC-ND 4.0): never ship anything built with it.
     pub include_lafan1: bool,
+    /// BVH folders read where they are (`--bvh-dir`, e.g. the CMU corpus; [`crate::data::cmu`]):
+    /// with a `MANIFEST.tsv` its `skeleton` column picks each file's rig, otherwise the rig is
+    /// detected from joint names.
+    #[serde(default)]
+    pub bvh_dirs: Vec<PathBuf>,
     /// Minutes of procedural motion.
     pub procedural_minutes: f32,
+    /// With takes from `bvh_dirs`: procedural motion is at most this share of the training
+    /// minutes (`procedural_minutes` is lowered, and the report says so); 1 = no cap.
+    #[serde(default = "default_max_procedural_share")]
+    pub max_procedural_share: f32,
     pub procedural: ProceduralOptions,
     /// Window step for procedural takes (frames).
     pub procedural_stride: usize,
@@ -80,6 +101,8 @@ pub struct BuildOptions {
     /// Samples per shard file.
     pub shard_size: usize,
     pub camera: CameraRanges,
+    #[serde(default)]
+    pub body: BodyRanges,
     pub noise: DetectorNoise,
     /// Show progress bars (stderr).
     pub progress: bool,
@@ -93,30 +116,37 @@ impl Default for BuildOptions {
             seed: 0x006d_6f63_6170,
             clip_len: 150,
             stride: 75,
-            cameras: 4,
+            cameras: 16,
             mirror: true,
             speeds: vec![0.8, 1.0, 1.25],
             sources: Vec::new(),
             max_takes_per_source: 0,
             include_lafan1: false,
+            bvh_dirs: Vec::new(),
             procedural_minutes: 30.0,
+            max_procedural_share: default_max_procedural_share(),
             procedural: ProceduralOptions::default(),
             procedural_stride: 150,
             mixed_takes: 16,
             val_fraction: 0.12,
             shard_size: 1024,
             camera: CameraRanges::default(),
+            body: BodyRanges::default(),
             noise: DetectorNoise::default(),
             progress: true,
         }
     }
 }
 
+fn default_max_procedural_share() -> f32 {
+    0.25
+}
+
 /// Build the data set (see the module docs).
 pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
     let start = Instant::now();
     check_options(o)?;
-    let mut takes = plan(o, o.progress)?;
+    let plan::Planned { mut takes, rejected, subjects, procedural_cap } = plan(o, o.progress)?;
     if takes.is_empty() {
         return Err(DataError::NoTakes { dir: o.raw_dir.clone() });
     }
@@ -126,24 +156,21 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let ours =
-                name == "manifest.json" || ((name.starts_with("train-") || name.starts_with("val-")) && name.ends_with(".safetensors"));
+                name == "manifest.json" || (Split::ALL.iter().any(|s| name.starts_with(&format!("{}-", s.name()))) && name.ends_with(".safetensors"));
             if ours {
                 std::fs::remove_file(e.path()).map_err(io(&e.path()))?;
             }
         }
     }
-    let mut writers = [
-        ShardWriter::new(&o.out_dir, Split::Train, o.shard_size, o.clip_len),
-        ShardWriter::new(&o.out_dir, Split::Val, o.shard_size, o.clip_len),
-    ];
-    let mut counts = [SplitCounts::default(), SplitCounts::default()];
+    let mut writers = Split::ALL.map(|s| ShardWriter::new(&o.out_dir, s, o.shard_size, o.clip_len));
+    let mut counts: [SplitCounts; 3] = Default::default();
     let mut sum = vec![0.0f64; FEATURE_DIM];
     let mut sumsq = vec![0.0f64; FEATURE_DIM];
     let mut n_frames = 0u64;
     let secs = o.clip_len as f32 / FPS;
     let pb = bar(o.progress, takes.len() as u64, "clips");
     for (ti, take) in takes.iter_mut().enumerate() {
-        let si = (take.info.split == Split::Val) as usize;
+        let si = take.info.split.index();
         counts[si].takes += 1;
         let mut rng = StdRng::seed_from_u64(seed_for(o.seed, 3, ti as u64));
         let mirrors: &[bool] = if take.augment && o.mirror { &[false, true] } else { &[false] };
@@ -159,27 +186,32 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
                 let m = if m.len() < o.clip_len { pad_to(&m, o.clip_len) } else { m };
                 for w in windows(&m, o.clip_len, take.stride) {
                     let w = canonicalize(&w).map_err(|source| DataError::Motion { take: take.info.id.clone(), source })?;
-                    let feats = features(&w);
-                    if let Some(f) = feats.iter().position(|v| v.iter().any(|x| !x.is_finite())) {
-                        return Err(DataError::NonFinite { take: take.info.id.clone(), frame: f });
-                    }
+                    let first = w.frame(0).ok_or_else(|| DataError::NonFinite { take: take.info.id.clone(), frame: 0 })?;
                     take.info.clips += 1;
                     counts[si].clips += 1;
-                    if si == 0 {
-                        n_frames += feats.len() as u64;
-                        for v in &feats {
-                            for (k, x) in v.iter().enumerate() {
-                                sum[k] += *x as f64;
-                                sumsq[k] += (*x as f64) * (*x as f64);
+                    for _ in 0..o.cameras {
+                        // A fresh camera and a fresh body for every view; the target is the window
+                        // in this camera's gravity-view frame, on the mean skeleton.
+                        let path = CameraPath::random(&o.camera, secs, &mut rng);
+                        let body = BodyShape::random(&o.body, &mut rng);
+                        let coco: Vec<[_; NUM_COCO]> = (0..w.len()).map(|f| body.coco(&w.rotations[f], w.root[f])).collect();
+                        let scaled_root: Vec<_> = w.root.iter().map(|r| r.map(|v| v * body.leg_scale())).collect();
+                        let follow = cond2d::follow_path(&scaled_root, FPS);
+                        let kp = cond2d::project_clip(&path, &coco, &follow, FPS, &o.noise, &mut rng);
+                        let kp = normalize_sequence(&kp, Contract::CURRENT);
+                        let feats = features(&place_clip(&w, &Placement::gravity_view(path.yaw, &first)));
+                        if let Some(f) = feats.iter().position(|v| v.iter().any(|x| !x.is_finite())) {
+                            return Err(DataError::NonFinite { take: take.info.id.clone(), frame: f });
+                        }
+                        if si == 0 {
+                            n_frames += feats.len() as u64;
+                            for v in &feats {
+                                for (k, x) in v.iter().enumerate() {
+                                    sum[k] += *x as f64;
+                                    sumsq[k] += (*x as f64) * (*x as f64);
+                                }
                             }
                         }
-                    }
-                    let coco: Vec<[_; NUM_COCO]> = (0..w.len()).map(|f| coco_from_pose(&w.rotations[f], w.root[f])).collect();
-                    let follow = cond2d::follow_path(&w.root, FPS);
-                    for _ in 0..o.cameras {
-                        let path = CameraPath::random(&o.camera, secs, &mut rng);
-                        let kp = cond2d::project_clip(&path, &coco, &follow, FPS, &o.noise, &mut rng);
-                        let kp = normalize_sequence(&kp);
                         writers[si].push(&feats, &kp, ti, speed, mirrored)?;
                         counts[si].samples += 1;
                     }
@@ -218,10 +250,8 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
             }),
         }
     }
-    let [w0, w1] = writers;
-    let bytes = w0.bytes + w1.bytes;
-    let mut shards = w0.shards;
-    shards.extend(w1.shards);
+    let bytes = writers.iter().map(|w| w.bytes).sum();
+    let shards: Vec<ShardInfo> = writers.into_iter().flat_map(|w| w.shards).collect();
     let manifest = Manifest {
         format: FORMAT.into(),
         version: VERSION,
@@ -230,6 +260,7 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
         clip_len: o.clip_len,
         feature_dim: FEATURE_DIM,
         target_layout: TARGET_LAYOUT.into(),
+        contract: Contract::CURRENT,
         minutes_real: mr,
         minutes_procedural: mp,
         minutes_mixed: mm,
@@ -237,6 +268,11 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
         sources,
         train: counts[0].clone(),
         val: counts[1].clone(),
+        test: counts[2].clone(),
+        subjects,
+        categories: category_minutes(takes.iter().map(|t| &t.info)),
+        rejected,
+        procedural_cap,
         shards,
         takes: takes.into_iter().map(|t| t.info).collect(),
         normalization: Normalization {
@@ -258,6 +294,12 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
         minutes_mixed: mm,
         train: manifest.train,
         val: manifest.val,
+        test: manifest.test,
+        sources: manifest.sources,
+        subjects: manifest.subjects,
+        categories: manifest.categories,
+        rejected: manifest.rejected,
+        procedural_cap: manifest.procedural_cap,
         shards: manifest.shards.len(),
         bytes,
         seconds: start.elapsed().as_secs_f32(),

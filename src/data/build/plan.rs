@@ -1,5 +1,7 @@
 //! The build plan: which takes (real files, procedural takes, upper/lower-body mixes) go into
-//! which split, with what augmentation and stride; the options check; seeds and progress bars.
+//! which split, with what augmentation and stride; the real takes left out and why; the options
+//! check; seeds and progress bars.
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -7,11 +9,14 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use super::manifest::{Split, TakeInfo, TakeKind};
+use super::manifest::{ProceduralCap, RejectedTake, Split, SplitSubjects, TakeInfo, TakeKind};
 use super::{BuildOptions, FPS};
+use crate::data::cmu;
 use crate::data::error::DataError;
 use crate::data::procedural::{self, ProceduralOptions};
-use crate::data::sources;
+use crate::data::retarget::{self, CheckLimits};
+use crate::data::rigs::{self, RigMap};
+use crate::data::sources::{self, TakeMeta};
 use crate::motion::placement::canonicalize;
 use crate::motion::Motion;
 
@@ -66,6 +71,9 @@ pub(super) fn check_options(o: &BuildOptions) -> Result<(), DataError> {
     if !(o.procedural_minutes.is_finite() && o.procedural_minutes >= 0.0) {
         return bad("procedural_minutes must be >= 0");
     }
+    if !(0.0..=1.0).contains(&o.max_procedural_share) {
+        return bad("max_procedural_share must be in [0, 1]");
+    }
     Ok(())
 }
 
@@ -91,10 +99,31 @@ pub(super) fn split_indices(n: usize, frac: f32, rng: &mut StdRng) -> Vec<bool> 
     val
 }
 
-pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Vec<PlannedTake>, DataError> {
+/// What [`plan`] decided: the takes, the real takes it left out, the CMU subjects per split and
+/// the procedural cap.
+pub(super) struct Planned {
+    pub(super) takes: Vec<PlannedTake>,
+    pub(super) rejected: Vec<RejectedTake>,
+    pub(super) subjects: SplitSubjects,
+    pub(super) procedural_cap: Option<ProceduralCap>,
+}
+
+/// One real file to load: where from, the rig (`None`: detect), metadata.
+struct RealFile {
+    path: PathBuf,
+    /// Id while loading (messages); the final id is `<rig or source>/<stem>`.
+    label: String,
+    stem: String,
+    /// Fetched source name, `None` for a `--bvh-dir` file.
+    fetched: Option<&'static str>,
+    rig: Option<RigMap>,
+    licence: String,
+    meta: TakeMeta,
+}
+
+pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Planned, DataError> {
     let minutes = |m: &Motion| m.len() as f32 / FPS / 60.0;
-    // Real takes.
-    let mut real = Vec::new();
+    // Real takes: fetched sources, then the BVH folders.
     let defs: Vec<&sources::SourceDef> = sources::SOURCES
         .iter()
         .filter(|d| if o.sources.is_empty() { !d.opt_in || o.include_lafan1 } else { o.sources.iter().any(|s| s == d.name) })
@@ -105,47 +134,157 @@ pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Vec<PlannedTake>, 
             return Err(DataError::BadOptions(format!("unknown source `{s}`")));
         }
     }
-    let files: Vec<(&sources::SourceDef, PathBuf)> = defs
-        .iter()
-        .flat_map(|d| {
-            let mut f = sources::source_files(&o.raw_dir, d);
-            if o.max_takes_per_source > 0 {
-                f.truncate(o.max_takes_per_source);
+    let mut rejected = Vec::new();
+    let mut dir_files = Vec::new();
+    for dir in &o.bvh_dirs {
+        let mut entries = cmu::list_dir(dir)?;
+        if o.max_takes_per_source > 0 {
+            entries.truncate(o.max_takes_per_source);
+        }
+        let name = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+        for e in entries {
+            let stem = e.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let rig = match e.skeleton.as_deref() {
+                None => None,
+                Some(sk) => match rigs::rig(sk) {
+                    // Trimmed corpus files have no calibration frame left to skip.
+                    Some(r) => Some(RigMap { skip_frames: if e.trimmed { 0 } else { r.skip_frames }, ..*r }),
+                    None => {
+                        let reason = format!("unknown skeleton `{sk}` in {} (known: {})", cmu::MANIFEST_FILE, rigs::rig_names());
+                        rejected.push(RejectedTake { id: format!("{name}/{}", e.rel), file: e.path.clone(), reason });
+                        continue;
+                    }
+                },
+            };
+            let licence = e.licence.clone().unwrap_or_else(|| format!("BVH folder {}: licence not stated (check before shipping)", dir.display()));
+            let meta = TakeMeta {
+                rig: e.skeleton.clone(),
+                file: Some(e.rel.clone()),
+                subject: e.subject,
+                trial: e.trial,
+                category: e.category.clone(),
+                description: e.description.clone(),
+                licence: e.licence.clone(),
+            };
+            dir_files.push(RealFile { path: e.path, label: format!("{name}/{}", e.rel), stem, fetched: None, rig, licence, meta });
+        }
+    }
+    // CMU subjects and trials in the folders: the subject split applies to fetched CMU files too,
+    // and a fetched file that a folder also has is left out (the folder's copy is used).
+    let in_dirs: HashSet<(u32, u32)> = dir_files.iter().filter_map(|f| Some((f.meta.subject?, f.meta.trial?))).collect();
+    let by_subject = dir_files.iter().any(|f| f.meta.subject.is_some());
+    let mut files = Vec::new();
+    for d in &defs {
+        let mut f = sources::source_files(&o.raw_dir, d);
+        if o.max_takes_per_source > 0 {
+            f.truncate(o.max_takes_per_source);
+        }
+        for path in f {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = stem.strip_prefix("humanoid3d_").unwrap_or(&stem).to_string();
+            let st = if d.name == "cmu" { cmu::subject_trial_from_stem(&stem) } else { None };
+            if st.is_some_and(|st| in_dirs.contains(&st)) {
+                continue;
             }
-            f.into_iter().map(move |p| (*d, p))
-        })
-        .collect();
+            let meta = TakeMeta { subject: st.filter(|_| by_subject).map(|s| s.0), trial: st.filter(|_| by_subject).map(|s| s.1), ..TakeMeta::default() };
+            let label = format!("{}/{}", d.name, stem);
+            files.push(RealFile { path, label, stem, fetched: Some(d.name), rig: Some(*d.rig), licence: d.licence.into(), meta });
+        }
+    }
+    files.extend(dir_files);
+    let limits = CheckLimits::default();
+    let mut real = Vec::new();
+    let mut ids = HashSet::new();
     let pb = bar(pb_show, files.len() as u64, "retarget");
-    for (def, path) in files {
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let stem = stem.strip_prefix("humanoid3d_").unwrap_or(&stem).to_string();
-        let id = format!("{}/{}", def.name, stem);
-        let (motion, _) = sources::load_file(&path, Some(def.rig), &id)?;
+    for f in files {
+        let loaded = sources::load(&f.path, f.rig.as_ref(), &f.label);
+        pb.inc(1);
+        let l = match loaded {
+            Ok(l) => l,
+            Err(e) => {
+                rejected.push(RejectedTake { id: f.label, file: f.path, reason: e.to_string() });
+                continue;
+            }
+        };
+        let id = match f.fetched {
+            Some(name) => format!("{name}/{}", f.stem),
+            None => {
+                let base = format!("{}/{}", f.meta.rig.as_deref().unwrap_or(l.rig), f.stem);
+                let mut id = base.clone();
+                let mut k = 2;
+                while ids.contains(&id) {
+                    id = format!("{base}~{k}");
+                    k += 1;
+                }
+                id
+            }
+        };
+        if let Err(reason) = retarget::check(&l.motion, &limits) {
+            rejected.push(RejectedTake { id, file: f.path, reason });
+            continue;
+        }
+        ids.insert(id.clone());
+        let source = f.fetched.map_or_else(|| f.meta.rig.clone().unwrap_or_else(|| l.rig.to_string()), str::to_string);
+        let meta = TakeMeta { rig: Some(f.meta.rig.clone().unwrap_or_else(|| l.rig.to_string())), ..f.meta };
         real.push(PlannedTake {
             info: TakeInfo {
                 id,
-                source: def.name.into(),
+                source,
                 kind: TakeKind::Real,
                 split: Split::Train,
-                frames: motion.len(),
-                minutes: minutes(&motion),
+                frames: l.motion.len(),
+                minutes: minutes(&l.motion),
                 clips: 0,
+                meta,
+                bone_lengths: l.bones.map(|b| b.to_vec()),
             },
-            licence: def.licence.into(),
-            motion,
+            licence: f.licence,
+            motion: l.motion,
             augment: true,
             stride: o.stride,
         });
-        pb.inc(1);
     }
     pb.finish_and_clear();
+    // Takes of a CMU subject: whole subjects per split (crate::data::cmu). The others: a seeded
+    // split by take.
     let mut rng = StdRng::seed_from_u64(seed_for(o.seed, 1, 0));
-    let val = split_indices(real.len(), o.val_fraction, &mut rng);
-    for (t, v) in real.iter_mut().zip(val) {
-        t.info.split = if v { Split::Val } else { Split::Train };
+    let by_take: Vec<usize> = (0..real.len()).filter(|&i| real[i].info.meta.subject.is_none()).collect();
+    let val = split_indices(by_take.len(), o.val_fraction, &mut rng);
+    for (&i, v) in by_take.iter().zip(val) {
+        real[i].info.split = if v { Split::Val } else { Split::Train };
+    }
+    let mut subjects = SplitSubjects::default();
+    for t in &mut real {
+        let Some(s) = t.info.meta.subject else { continue };
+        let (split, list) = match cmu::subject_split(s) {
+            cmu::HeldOut::Train => (Split::Train, &mut subjects.train),
+            cmu::HeldOut::Val => (Split::Val, &mut subjects.val),
+            cmu::HeldOut::Test => (Split::Test, &mut subjects.test),
+        };
+        t.info.split = split;
+        if !list.contains(&s) {
+            list.push(s);
+        }
+    }
+    for list in [&mut subjects.train, &mut subjects.val, &mut subjects.test] {
+        list.sort_unstable();
+    }
+    // Procedural motion: at most `max_procedural_share` of the training minutes when BVH folders
+    // gave takes.
+    let mut procedural_minutes = o.procedural_minutes;
+    let mut procedural_cap = None;
+    let share = o.max_procedural_share;
+    if real.iter().any(|t| t.info.meta.file.is_some()) && share > 0.0 && share < 1.0 {
+        let train_real: f32 = real.iter().filter(|t| t.info.split == Split::Train).map(|t| t.info.minutes).sum();
+        let cap = train_real * share / (1.0 - share) / (1.0 - o.val_fraction);
+        if procedural_minutes > cap {
+            procedural_cap = Some(ProceduralCap { requested: procedural_minutes, used: cap, share, train_real_minutes: train_real });
+            procedural_minutes = cap;
+        }
     }
     // Procedural takes.
-    let n_proc = (o.procedural_minutes * 60.0 / o.procedural.seconds.max(1.0)).ceil() as usize;
+    let n_proc = procedural_minutes * 60.0 / o.procedural.seconds.max(1.0);
+    let n_proc = if procedural_cap.is_some() { n_proc.floor() } else { n_proc.ceil() } as usize;
     let pb = bar(pb_show, n_proc as u64, "procedural");
     let mut procs = Vec::new();
     for i in 0..n_proc {
@@ -160,6 +299,8 @@ pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Vec<PlannedTake>, 
                 frames: motion.len(),
                 minutes: minutes(&motion),
                 clips: 0,
+                meta: TakeMeta::default(),
+                bone_lengths: None,
             },
             licence: "generated (mocapd)".into(),
             motion,
@@ -212,6 +353,8 @@ pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Vec<PlannedTake>, 
                     frames: motion.len(),
                     minutes: minutes(&motion),
                     clips: 0,
+                    meta: TakeMeta::default(),
+                    bone_lengths: None,
                 },
                 licence: lic,
                 motion,
@@ -220,9 +363,9 @@ pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Vec<PlannedTake>, 
             });
         }
     }
-    let mut all = real;
-    all.extend(procs);
-    all.extend(mixes);
-    Ok(all)
+    let mut takes = real;
+    takes.extend(procs);
+    takes.extend(mixes);
+    Ok(Planned { takes, rejected, subjects, procedural_cap })
 }
 
