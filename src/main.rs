@@ -56,9 +56,9 @@ enum Command {
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
-        /// Latency histogram image.
-        #[arg(long, default_value = "bench-latency.png")]
-        histogram: PathBuf,
+        /// Also draw the latency histogram into this PNG (nothing is written unless asked).
+        #[arg(long)]
+        histogram: Option<PathBuf>,
     },
     /// Motion data for training: fetch, build, preview, stats.
     #[command(subcommand)]
@@ -76,9 +76,9 @@ enum Command {
         /// With --compare: the MPJPE (mm) whose first reaching step the table reports.
         #[arg(long, default_value_t = 200.0, requires = "compare")]
         mpjpe_mm: f32,
-        /// With --compare: the PNG of both curves.
-        #[arg(long, default_value = "ablation.png", requires = "compare")]
-        plot: PathBuf,
+        /// With --compare: also draw the curves into this PNG (nothing is written unless asked).
+        #[arg(long, requires = "compare")]
+        plot: Option<PathBuf>,
     },
     /// Lift a `mocapd.keypoints/1` file to SMPL-24 motion with the diffusion model.
     Lift {
@@ -286,7 +286,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Data(cmd) => data(cmd),
-        Command::Train { compare, mpjpe_mm, plot, .. } if !compare.is_empty() => Ok(commands::train::compare(&compare, mpjpe_mm, &plot)?),
+        Command::Train { compare, mpjpe_mm, plot, .. } if !compare.is_empty() => {
+            Ok(commands::train::compare(&compare, mpjpe_mm, plot.as_deref())?)
+        }
         Command::Train { resume, .. } => {
             let config = cli.config.unwrap_or_else(|| PathBuf::from("config/train.toml"));
             Ok(commands::train::run(&config, resume)?)

@@ -2,7 +2,7 @@
 # ViMo's training ablations at CPU scale: five runs of the small model from scratch, each
 # `config/train.toml` with one change, 1000 steps of batch 4, validation every 100 steps.
 #   tools/ablations.sh [steps]      -> runs/ablation/<name>/{log.jsonl,loss.png,...}
-# Then `mocapd train compare runs/ablation/*` prints the table and draws docs/ablation.png.
+# Then `mocapd train --compare runs/ablation/* --plot docs/ablation.png` prints the table and draws the curves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps="${1:-1000}"

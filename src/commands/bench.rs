@@ -20,7 +20,7 @@ use crate::source::Pacing;
 pub struct BenchOptions {
     pub input: String,
     pub duration: Option<f64>,
-    pub histogram: PathBuf,
+    pub histogram: Option<PathBuf>,
 }
 
 /// p50/p95/p99/max of one measure, milliseconds.
@@ -67,7 +67,7 @@ pub struct BenchReport {
     /// CPU time / wall time (1.0 = one core busy).
     pub cpu_cores: f64,
     pub rss_max_mib: f64,
-    pub histogram: PathBuf,
+    pub histogram: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,7 +96,7 @@ impl BenchReport {
              \x20 pose inference          {}\n\
              \x20 denoise update          {}\n\
              dropped: source {}, pose queue {}, window {}, sinks {}\n\
-             output jitter {:.1} ms; CPU {:.1} s ({:.2} cores); RSS max {:.0} MiB\nhistogram: {}\n",
+             output jitter {:.1} ms; CPU {:.1} s ({:.2} cores); RSS max {:.0} MiB\n{}",
             self.input,
             self.input_fps,
             self.seconds,
@@ -118,7 +118,7 @@ impl BenchReport {
             self.cpu_seconds,
             self.cpu_cores,
             self.rss_max_mib,
-            self.histogram.display()
+            self.histogram.as_ref().map(|h| format!("histogram: {}\n", h.display())).unwrap_or_default()
         )
     }
 }
@@ -159,7 +159,7 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
         }
     }
     let (stats, fps) = (Arc::clone(&p.stats), p.fps);
-    let run = p.wait();
+    let run = p.wait().check()?;
     let cpu = cpu_seconds() - cpu0;
     done.store(true, Relaxed);
     let _ = drain.join();
@@ -204,6 +204,8 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
         report.latency_ms.p99,
         run.drops
     );
-    histogram::write(&o.histogram, &latency, &caption)?;
+    if let Some(path) = &o.histogram {
+        histogram::write(path, &latency, &caption)?;
+    }
     Ok(report)
 }

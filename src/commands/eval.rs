@@ -1,7 +1,7 @@
 //! `mocapd eval`: metrics of a checkpoint on held-out takes or a ground-truth motion file.
 
-use crate::lift::{eval, EvalError, EvalOptions};
 use crate::lift::stream_eval::eval_streaming;
+use crate::lift::{eval, EvalError, EvalOptions};
 use crate::pipeline::PipelineSettings;
 
 /// Runs the evaluation and prints a table, or JSON with `json`. `streaming`: lift through the

@@ -1,4 +1,7 @@
 //! CLI subcommands: each takes resolved settings and runs one job; `main.rs` only parses arguments.
+// `Error` gathers every stage's error and is returned once per process, at the end of a
+// command: its size costs nothing, boxing each variant would only add noise.
+#![allow(clippy::result_large_err)]
 
 pub mod bench;
 pub mod data;

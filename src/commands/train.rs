@@ -14,11 +14,13 @@ pub fn run(config: &Path, resume: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// `--compare`: summarises the run folders, prints the Markdown table, draws `plot`.
-pub fn compare(runs: &[PathBuf], threshold_mm: f32, plot: &Path) -> Result<(), Error> {
+/// `--compare`: summarises the run folders, prints the Markdown table, draws `plot` when given.
+pub fn compare(runs: &[PathBuf], threshold_mm: f32, plot: Option<&Path>) -> Result<(), Error> {
     let sums = runs.iter().map(|r| cmp::summarise(r, threshold_mm)).collect::<Result<Vec<_>, _>>()?;
     print!("{}", cmp::table(&sums, threshold_mm));
-    cmp::plot(plot, &sums)?;
-    eprintln!("wrote {}", plot.display());
+    if let Some(plot) = plot {
+        cmp::plot(plot, &sums)?;
+        eprintln!("wrote {}", plot.display());
+    }
     Ok(())
 }

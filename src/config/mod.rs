@@ -131,7 +131,7 @@ fn resolve(defaults: RawConfig, user: RawConfig) -> Result<Settings, ConfigError
     let policy: PerformerPolicy =
         pick(u.performer, d.performer, "pose.performer")?.parse().map_err(|e: String| invalid("pose.performer", e))?;
     let multipose_size: u32 = pick(u.multipose_size, d.multipose_size, "pose.multipose_size")?;
-    if multipose_size < 128 || multipose_size > 1024 || multipose_size % 32 != 0 {
+    if !(128..=1024).contains(&multipose_size) || !multipose_size.is_multiple_of(32) {
         return Err(invalid("pose.multipose_size", format!("must be a multiple of 32 in 128..=1024, got {multipose_size}")));
     }
     let detection_threshold: f32 = pick(u.detection_threshold, d.detection_threshold, "pose.detection_threshold")?;

@@ -155,7 +155,7 @@ pub(super) fn resolve(
 /// `sink.vmc.avatar_hips_height`: 0 means "from the avatar, else SMPL's".
 fn hips_height(h: f32) -> Result<Option<f32>, ConfigError> {
     match h {
-        h if h == 0.0 => Ok(None),
+        0.0 => Ok(None),
         h if h.is_finite() && (0.2..=3.0).contains(&h) => Ok(Some(h)),
         h => Err(invalid("sink.vmc.avatar_hips_height", format!("must be 0 (automatic) or a height in 0.2..=3 m, got {h}"))),
     }

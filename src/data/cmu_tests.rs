@@ -26,7 +26,8 @@ fn corpus() -> Option<PathBuf> {
 #[ignore]
 fn survey_corpus_checks() {
     let Some(dir) = corpus() else { return };
-    let limits = CheckLimits { min_grounded: 0.0, max_angular_speed: f32::INFINITY, max_root_speed: f32::INFINITY, ..CheckLimits::default() };
+    let limits =
+        CheckLimits { min_grounded: 0.0, max_angular_speed: f32::INFINITY, max_root_speed: f32::INFINITY, ..CheckLimits::default() };
     for e in cmu::list_dir(&dir).expect("list") {
         let rig = rigs::rig(e.skeleton.as_deref().expect("skeleton")).expect("rig");
         let rig = rigs::RigMap { skip_frames: 0, ..*rig };
@@ -36,7 +37,14 @@ fn survey_corpus_checks() {
                 Err(r) => println!("SURVEY {} CHECKFAIL {r}", e.rel),
                 Ok(s) => println!(
                     "SURVEY {} {} {:.1}s grounded {:.2} w {:.1} j{} f{} v {:.2}",
-                    e.rel, rig.name, s.seconds, s.grounded, s.max_angular_speed.0, s.max_angular_speed.1, s.max_angular_speed.2, s.max_root_speed
+                    e.rel,
+                    rig.name,
+                    s.seconds,
+                    s.grounded,
+                    s.max_angular_speed.0,
+                    s.max_angular_speed.1,
+                    s.max_angular_speed.2,
+                    s.max_root_speed
                 ),
             },
         }
@@ -336,9 +344,8 @@ fn corpus_build_splits_by_subject() {
             assert_eq!(t.split, Split::Train);
         }
     }
-    let cmu_minutes = |split: Split| -> f32 {
-        man.takes.iter().filter(|t| t.split == split && t.meta.subject.is_some()).map(|t| t.minutes).sum()
-    };
+    let cmu_minutes =
+        |split: Split| -> f32 { man.takes.iter().filter(|t| t.split == split && t.meta.subject.is_some()).map(|t| t.minutes).sum() };
     let total: f32 = Split::ALL.iter().map(|&s| cmu_minutes(s)).sum();
     for split in [Split::Val, Split::Test] {
         let share = cmu_minutes(split) / total;

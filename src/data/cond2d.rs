@@ -10,7 +10,6 @@ use crate::motion::frame2d::Frame2d;
 use crate::skeleton::coco::NUM_COCO;
 use crate::skeleton::rotation::{cross, mat_vec, normalize, sub, Vec3};
 
-
 /// Random camera ranges.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CameraRanges {

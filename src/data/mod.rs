@@ -4,6 +4,7 @@
 //! ([`augment`]), pinhole cameras ([`camera`]) and noisy 2D keypoints ([`synth2d`]); BVH folders
 //! such as the CMU corpus and the held-out CMU subjects ([`cmu`]).
 
+pub mod augment;
 pub mod body;
 pub mod build;
 pub mod camera;
@@ -13,7 +14,6 @@ mod cmu_tests;
 pub mod cond2d;
 pub mod deepmimic;
 pub mod error;
-pub mod augment;
 pub mod fetch;
 pub mod procedural;
 pub mod retarget;
@@ -23,6 +23,6 @@ pub mod sources;
 pub mod synth2d;
 
 pub use error::DataError;
+pub mod coverage;
 pub mod preview;
 pub mod stats;
-pub mod coverage;

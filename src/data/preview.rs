@@ -15,11 +15,11 @@ use serde::Serialize;
 
 use super::cond2d::{self, CameraPath, CameraRanges, DetectorNoise};
 use super::error::DataError;
-use crate::motion::placement::canonicalize;
-use crate::motion::{normalize_sequence, Contract, Motion};
 use super::procedural::{self, ProceduralOptions};
 use super::rigs;
 use super::sources;
+use crate::motion::placement::canonicalize;
+use crate::motion::{normalize_sequence, Contract, Motion};
 use crate::skeleton::coco::{coco_from_pose, NUM_COCO};
 use crate::skeleton::rotation::Vec3;
 use crate::skeleton::smpl::{parent, JOINT_NAMES, NUM_JOINTS};
@@ -146,7 +146,8 @@ pub fn preview(o: &PreviewOptions) -> Result<PreviewReport, DataError> {
     let mut rng = StdRng::seed_from_u64(o.seed);
     let path = CameraPath::random(&CameraRanges { fill: (0.5, 0.8), ..Default::default() }, n as f32 / m.fps, &mut rng);
     let follow = cond2d::follow_path(&m.root, m.fps);
-    let kp = normalize_sequence(&cond2d::project_clip(&path, &coco, &follow, m.fps, &DetectorNoise::default(), &mut rng), Contract::CURRENT);
+    let kp =
+        normalize_sequence(&cond2d::project_clip(&path, &coco, &follow, m.fps, &DetectorNoise::default(), &mut rng), Contract::CURRENT);
 
     let c = o.cell as f32;
     let title = 26;

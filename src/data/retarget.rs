@@ -4,10 +4,10 @@
 //! onto the source's), swing correction from the source's world bone vectors, resampling to
 //! 30 fps and floor alignment. The result uses SMPL rest offsets, so bone lengths are SMPL's.
 
+use super::rigs::{RigMap, UpAxis};
 use crate::bvh::Bvh;
 use crate::motion::clip::FOOT_JOINTS;
 use crate::motion::{Motion, MotionError};
-use super::rigs::{RigMap, UpAxis};
 use crate::skeleton::fk::{forward_kinematics, smpl_fk};
 use crate::skeleton::rotation::*;
 use crate::skeleton::smpl::{self, main_child, NUM_JOINTS, REST_JOINTS};
@@ -184,8 +184,11 @@ pub fn bone_lengths(clip: &SourceClip, rig: &RigMap) -> Result<[f32; NUM_JOINTS]
         return Err(RetargetError::NoRoot { rig: rig.name });
     }
     let n = clip.names.len();
-    let rest: Vec<Vec3> =
-        forward_kinematics(&clip.parents, &clip.rest, &vec![QUAT_IDENTITY; n], [0.0; 3]).positions.iter().map(|p| scale(*p, rig.scale)).collect();
+    let rest: Vec<Vec3> = forward_kinematics(&clip.parents, &clip.rest, &vec![QUAT_IDENTITY; n], [0.0; 3])
+        .positions
+        .iter()
+        .map(|p| scale(*p, rig.scale))
+        .collect();
     let smpl_len = smpl::rest_bone_lengths();
     let leg = |p: &dyn Fn(usize) -> Option<Vec3>| -> Option<f32> {
         let (h, k, a) = (p(1)?, p(4)?, p(7)?);
@@ -226,8 +229,11 @@ pub fn bone_lengths(clip: &SourceClip, rig: &RigMap) -> Result<[f32; NUM_JOINTS]
 /// rest bone directions, scaled to `bones`.
 pub fn fk_with_bones(rotations: &[Quat; NUM_JOINTS], root: Vec3, bones: &[f32; NUM_JOINTS]) -> [Vec3; NUM_JOINTS] {
     let rest_len = smpl::rest_bone_lengths();
-    let offsets: Vec<Vec3> =
-        smpl::rest_offsets().iter().enumerate().map(|(j, o)| if rest_len[j] > 1e-9 { scale(*o, bones[j] / rest_len[j]) } else { *o }).collect();
+    let offsets: Vec<Vec3> = smpl::rest_offsets()
+        .iter()
+        .enumerate()
+        .map(|(j, o)| if rest_len[j] > 1e-9 { scale(*o, bones[j] / rest_len[j]) } else { *o })
+        .collect();
     let p = forward_kinematics(&smpl::parents(), &offsets, rotations, root).positions;
     std::array::from_fn(|j| p[j])
 }

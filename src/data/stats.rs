@@ -66,6 +66,7 @@ pub struct Stats {
     pub minutes: Vec<Minutes>,
     pub train: SplitCounts,
     pub val: SplitCounts,
+    pub test: SplitCounts,
     pub shards: usize,
     pub bytes: u64,
     /// Frames with each contact set (left ankle, left foot, right ankle, right foot).
@@ -189,6 +190,7 @@ pub fn stats_with(dir: &Path, o: &StatsOptions) -> Result<Stats, DataError> {
         minutes,
         train: man.train.clone(),
         val: man.val.clone(),
+        test: man.test.clone(),
         shards: man.shards.len(),
         bytes,
         contact_ratio: contacts.map(|c| c as f32 / n),
@@ -228,6 +230,9 @@ impl std::fmt::Display for Stats {
         )?;
         writeln!(f, "train: {} takes, {} clips, {} samples", self.train.takes, self.train.clips, self.train.samples)?;
         writeln!(f, "val:   {} takes, {} clips, {} samples", self.val.takes, self.val.clips, self.val.samples)?;
+        if self.test.takes > 0 {
+            writeln!(f, "test:  {} takes, {} clips, {} samples", self.test.takes, self.test.clips, self.test.samples)?;
+        }
         writeln!(f, "{} shards, {:.1} MB, seed {}", self.shards, self.bytes as f64 / 1e6, self.seed)?;
         let c = self.contact_ratio.map(|x| x * 100.0);
         writeln!(
@@ -248,7 +253,7 @@ impl std::fmt::Display for Stats {
             writeln!(
                 f,
                 "coverage {}: nearest training pose after Procrustes, mean {:.1} mm, median {:.1}, p90 {:.1}, max {:.1} \
-                 ({} frames, every {}th, vs {} training frames, every {}th; {:.1} s)",
+                 ({} frames, 1 in {}, vs {} training frames, 1 in {}; {:.1} s)",
                 c.split, c.mean_mm, c.median_mm, c.p90_mm, c.max_mm, c.frames, c.held_every, c.train_frames, c.train_every, c.seconds
             )?;
         }

@@ -105,8 +105,15 @@ impl Lifter {
         };
         let norm = Normalizer::from_stats(ck.stats.as_ref().map(|s| &s.mean[..]), ck.stats.as_ref().map(|s| &s.std[..]), c.motion_dim);
         let dev = Device::Cpu;
-        Ok(Self { model: ck.model, config: ck.config, norm, sched: Ddim::new(NoiseSchedule::seed_default(&dev)?, 0.0),
-            contract, onnx: None, dev })
+        Ok(Self {
+            model: ck.model,
+            config: ck.config,
+            norm,
+            sched: Ddim::new(NoiseSchedule::seed_default(&dev)?, 0.0),
+            contract,
+            onnx: None,
+            dev,
+        })
     }
 
     /// Runs the denoiser's per-step forward on `engine`; ONNX Runtime is loaded from `library`,

@@ -9,8 +9,8 @@ use candle_nn::{VarBuilder, VarMap};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use crate::model::onnx::OnnxDenoiser;
 use crate::diffusion::{randn, NoiseSchedule};
+use crate::model::onnx::OnnxDenoiser;
 use crate::model::{load_checkpoint, Activation, Denoiser, FilmVariant, ModelConfig};
 use crate::sampler::{sample, Ddim, Infill, InfillMode, ModelX0, SampleOptions, X0Model};
 

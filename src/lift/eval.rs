@@ -218,6 +218,15 @@ fn clip_track(pose: &[f32], fps: f64) -> Track2d {
 fn eval_val(lifter: &Lifter, opts: &EvalOptions, streaming: Option<&Streaming>) -> Result<(usize, usize, Metrics), EvalError> {
     let manifest = read_manifest(&opts.data)?;
     let s = lifter.frames();
+    if manifest.contract != lifter.contract {
+        return Err(EvalError::Mismatch(format!(
+            "the data set in {} was built under the {} motion contract, the model was trained under {}: evaluate it on a data set \
+             built like its training set, or train a model on this one",
+            opts.data.display(),
+            manifest.contract,
+            lifter.contract
+        )));
+    }
     if manifest.clip_len != s {
         return Err(EvalError::Mismatch(format!("data set clips have {} frames, the model {s}", manifest.clip_len)));
     }

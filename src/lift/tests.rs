@@ -12,8 +12,9 @@ use super::*;
 use crate::bvh::Bvh;
 use crate::data::procedural::{generate, ProceduralOptions};
 use crate::infer::{InferError, Lifter};
-use crate::model::{save_random_checkpoint, ModelConfig, MotionStats};
+use crate::model::{save_random_checkpoint_as, ModelConfig, MotionStats};
 use crate::motion::codec::decode_frame;
+use crate::motion::Contract;
 use crate::motion::{read_motion, write_motion, Motion, MotionFileError, MotionFrame, MotionHeader};
 use crate::pose::record::{Header, KeypointWriter};
 use crate::pose::{Keypoint, Person, PoseFrame};
@@ -26,7 +27,7 @@ const S: usize = 40;
 fn tiny_checkpoint(dir: &Path) -> PathBuf {
     let path = dir.join("tiny.safetensors");
     let stats = MotionStats { mean: vec![0.0; 151], std: vec![1.0; 151] };
-    save_random_checkpoint(&path, &ModelConfig::tiny(S), Some(&stats)).unwrap();
+    save_random_checkpoint_as(&path, &ModelConfig::tiny(S), Some(&stats), Some(Contract::CURRENT.name())).unwrap();
     path
 }
 
@@ -206,8 +207,8 @@ fn lift_tiny_checkpoint() {
         let joints = frames[f].joints();
         for (bi, jt) in b.joints.iter().enumerate() {
             let j = if jt.name == "Hips" { 0 } else { crate::skeleton::smpl::joint_index(&jt.name).unwrap() };
-            for c in 0..3 {
-                assert!((posed.positions[bi][c] - joints[j][c]).abs() < 2e-3, "frame {f} joint {}", jt.name);
+            for (c, want) in joints[j].iter().enumerate() {
+                assert!((posed.positions[bi][c] - want).abs() < 2e-3, "frame {f} joint {}", jt.name);
             }
         }
     }
@@ -293,8 +294,8 @@ fn eval_tiny_dataset_and_file() {
 
 // The streaming path (the daemon's `Stream`, without threads) against offline lifting.
 use crate::pipeline::denoise::stream_sequence;
-use crate::pipeline::PipelineSettings;
 use crate::pipeline::tests::{checkpoint as stream_checkpoint, lifter as stream_lifter, pose as stream_pose};
+use crate::pipeline::PipelineSettings;
 use crate::pose::performer::Track2d;
 use crate::window::Pose2d;
 
@@ -332,7 +333,8 @@ fn streaming_with_a_one_window_hop_equals_offline_lift() {
 fn streaming_eval_scores_a_tiny_set() {
     let dir = tempfile::tempdir().unwrap();
     let data = crate::lift::tests::tiny_dataset(dir.path(), S);
-    let opts = EvalOptions { checkpoint: stream_checkpoint(dir.path()), data, steps: 2, max_windows: 3, batch: 2, ..EvalOptions::default() };
+    let opts =
+        EvalOptions { checkpoint: stream_checkpoint(dir.path()), data, steps: 2, max_windows: 3, batch: 2, ..EvalOptions::default() };
     let s = PipelineSettings::default();
     let r = super::stream_eval::eval_streaming(&opts, &s, 4).unwrap();
     eprintln!("{r}");

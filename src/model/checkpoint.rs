@@ -78,10 +78,20 @@ fn raw(t: &Tensor) -> candle_core::Result<Raw> {
 /// Writes a randomly initialised model of `cfg` (e.g. [`ModelConfig::tiny`]) with `stats` to
 /// `path`: a real checkpoint for tests and smoke runs that need no trained weights.
 pub fn save_random_checkpoint(path: &Path, cfg: &ModelConfig, stats: Option<&MotionStats>) -> Result<(), CheckpointError> {
+    save_random_checkpoint_as(path, cfg, stats, None)
+}
+
+/// [`save_random_checkpoint`] recording a motion contract ([`save_checkpoint_as`]).
+pub fn save_random_checkpoint_as(
+    path: &Path,
+    cfg: &ModelConfig,
+    stats: Option<&MotionStats>,
+    contract: Option<&str>,
+) -> Result<(), CheckpointError> {
     let vm = VarMap::new();
     crate::model::Denoiser::new(cfg, candle_nn::VarBuilder::from_varmap(&vm, DType::F32, &candle_core::Device::Cpu))
         .map_err(|source| CheckpointError::Tensor { path: path.to_path_buf(), source })?;
-    save_checkpoint(path, &vm, cfg, stats)
+    save_checkpoint_as(path, &vm, cfg, stats, contract)
 }
 
 /// Writes weights, config and stats to `path` (no motion contract recorded).

@@ -11,7 +11,10 @@ pub mod onnx;
 pub mod runtime;
 pub mod timestep;
 
-pub use checkpoint::{load_checkpoint, save_checkpoint, save_checkpoint_as, save_random_checkpoint, Checkpoint, CheckpointError, MotionStats};
+pub use checkpoint::{
+    load_checkpoint, save_checkpoint, save_checkpoint_as, save_random_checkpoint, save_random_checkpoint_as, Checkpoint, CheckpointError,
+    MotionStats,
+};
 pub use config::{Activation, FilmVariant, ModelConfig};
 pub use denoiser::{Denoiser, PoseCondition};
 pub use runtime::tune_allocator;

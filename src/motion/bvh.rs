@@ -87,7 +87,8 @@ pub fn is_smpl24(bvh: &Bvh) -> bool {
         && (0..NUM_JOINTS).all(|j| {
             let name = if j == 0 { ROOT_NAME } else { JOINT_NAMES[j] };
             bvh.joint_index(name).is_some_and(|k| {
-                bvh.joints[k].parent.map(|p| bvh.joints[p].name.as_str()) == smpl::parent(j).map(|p| if p == 0 { ROOT_NAME } else { JOINT_NAMES[p] })
+                bvh.joints[k].parent.map(|p| bvh.joints[p].name.as_str())
+                    == smpl::parent(j).map(|p| if p == 0 { ROOT_NAME } else { JOINT_NAMES[p] })
             })
         })
 }

@@ -59,11 +59,7 @@ pub fn decode_frame(f: &[f32]) -> MotionFrame {
 /// A clip's features, frame by frame, with contacts from [`foot_contacts`].
 pub fn encode(m: &Motion) -> Vec<[f32; FEATURE_DIM]> {
     let contacts = foot_contacts(m);
-    (0..m.len())
-        .filter_map(|i| m.frame(i))
-        .zip(contacts)
-        .map(|(f, contacts)| encode_frame(&MotionFrame { contacts, ..f }))
-        .collect()
+    (0..m.len()).filter_map(|i| m.frame(i)).zip(contacts).map(|(f, contacts)| encode_frame(&MotionFrame { contacts, ..f })).collect()
 }
 
 /// Feature vectors back to frames `0..` at `fps`, each quaternion in the hemisphere of the

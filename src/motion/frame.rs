@@ -89,9 +89,10 @@ impl MotionFrame {
     pub fn is_clean(&self, tol: f32) -> bool {
         self.t.is_finite()
             && self.root.iter().chain(self.contacts.iter()).all(|v| v.is_finite())
-            && self.rotations.iter().all(|q| {
-                q.iter().all(|v| v.is_finite()) && (q.iter().map(|v| v * v).sum::<f32>().sqrt() - 1.0).abs() <= tol
-            })
+            && self
+                .rotations
+                .iter()
+                .all(|q| q.iter().all(|v| v.is_finite()) && (q.iter().map(|v| v * v).sum::<f32>().sqrt() - 1.0).abs() <= tol)
     }
 
     /// A copy with every value finite: non-finite scalars become 0, a quaternion with a

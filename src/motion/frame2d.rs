@@ -207,9 +207,7 @@ mod tests {
         assert!((s2_crouch / s2_stand - 1.0).abs() < 0.15, "gravity-view: crouch {s2_crouch} vs stand {s2_stand}");
         assert!(s1_crouch / s1_stand < 0.6, "first-frame: crouch {s1_crouch} vs stand {s1_stand}");
         // The normalised crouch stays the size of a normal pose (training 95th percentile 0.88).
-        let big = |c: Contract| {
-            normalize_sequence(&crouch, c).iter().flatten().map(|p| p[0].abs().max(p[1].abs())).fold(0.0f32, f32::max)
-        };
+        let big = |c: Contract| normalize_sequence(&crouch, c).iter().flatten().map(|p| p[0].abs().max(p[1].abs())).fold(0.0f32, f32::max);
         assert!(big(Contract::GravityView) < 1.5, "gravity-view crouch reaches {}", big(Contract::GravityView));
         assert!(big(Contract::FirstFrame) > 2.0, "first-frame crouch reaches {}", big(Contract::FirstFrame));
     }

@@ -28,8 +28,8 @@ pub mod placement;
 pub mod resample;
 
 pub use clip::{Motion, MotionError};
-pub use contract::Contract;
 pub use codec::{decode, decode_frame, encode, encode_frame, Normalizer, FEATURE_DIM};
+pub use contract::Contract;
 pub use file::{read_motion, write_motion, MotionFileError, MotionHeader, MotionWriter};
 pub use frame::MotionFrame;
 pub use frame2d::{normalize_sequence, Frame2d};

@@ -106,7 +106,7 @@ impl Decimator {
     /// The rate a source of nominal `fps` leaves at: `fps / k`, `k` the smallest whole number
     /// of source frames spanning [`Self::min_gap`]; `fps` itself when not thinned.
     pub fn output_fps(fps: f64) -> f64 {
-        if !Self::new(fps).enabled || !(fps.is_finite() && fps > 0.0) {
+        if !(Self::new(fps).enabled && fps.is_finite() && fps > 0.0) {
             return fps;
         }
         let k = (Self::min_gap() * fps - 1e-9).ceil().max(1.0);

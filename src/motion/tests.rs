@@ -11,7 +11,8 @@ use crate::skeleton::rotation::{axis_angle_to_quat, Quat};
 /// A smooth random clip: every joint turns about a random axis at a random rate.
 fn random_clip(frames: usize, seed: u64) -> Motion {
     let mut rng = StdRng::seed_from_u64(seed);
-    let axes: Vec<[f32; 3]> = (0..24).map(|_| [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)]).collect();
+    let axes: Vec<[f32; 3]> =
+        (0..24).map(|_| [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)]).collect();
     let rates: Vec<f32> = (0..24).map(|_| rng.random_range(-3.0..3.0)).collect();
     let mut m = Motion { fps: 30.0, root: vec![], rotations: vec![] };
     for i in 0..frames {
@@ -154,8 +155,7 @@ fn a_body_facing_the_camera_gets_the_same_root_orientation_whatever_the_camera_h
         // The body faces its camera: turn the clip so frame 0 faces the camera's heading.
         let face = Placement::canonical_for(&m.frame(0).expect("frame"));
         let turn = Placement { yaw: axis_angle_to_quat([0.0, heading, 0.0]), origin: [0.0; 3] };
-        let world: Vec<MotionFrame> =
-            (0..m.len()).map(|i| turn.to_canonical(&face.to_canonical(&m.frame(i).expect("frame")))).collect();
+        let world: Vec<MotionFrame> = (0..m.len()).map(|i| turn.to_canonical(&face.to_canonical(&m.frame(i).expect("frame")))).collect();
         let view = placement::Placement::gravity_view(heading, &world[0]);
         let q = view.to_canonical(&world[0]).rotations[0];
         match reference {

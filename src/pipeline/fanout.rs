@@ -17,13 +17,13 @@ use tokio::sync::mpsc::{self, error::TrySendError, Receiver, Sender};
 use super::settings::PipelineSettings;
 use super::stats::{Sample, Stats};
 use super::PipelineError;
+use crate::motion::MotionFrame;
 use crate::sink::bvh::BvhRecorder;
 use crate::sink::motion::MotionRecorder;
 use crate::sink::osc::OscSender;
 use crate::sink::udp::UdpSender;
 use crate::sink::vmc::VmcSender;
 use crate::sink::vrma::VrmaRecorder;
-use crate::motion::MotionFrame;
 use crate::sink::{Sink, SinkError, SinkStats};
 
 /// One emitted frame on its way to the sinks.
@@ -74,15 +74,16 @@ pub struct SinkReport {
 pub struct SinkThread(Option<JoinHandle<Vec<SinkReport>>>);
 
 impl SinkThread {
-    /// Waits for every sink task and returns their reports (empty when already joined).
-    pub fn join(&mut self) -> Vec<SinkReport> {
+    /// Waits for every sink task and returns their reports (empty when already joined);
+    /// `None` when the thread panicked.
+    pub fn join(&mut self) -> Option<Vec<SinkReport>> {
         match self.0.take().map(JoinHandle::join) {
-            Some(Ok(reports)) => reports,
+            Some(Ok(reports)) => Some(reports),
             Some(Err(_)) => {
                 tracing::error!("thread sinks panicked");
-                vec![]
+                None
             }
-            None => vec![],
+            None => Some(vec![]),
         }
     }
 
@@ -93,7 +94,7 @@ impl SinkThread {
 
 impl Drop for SinkThread {
     fn drop(&mut self) {
-        self.join();
+        let _ = self.join();
     }
 }
 

@@ -51,6 +51,8 @@ pub enum PipelineError {
     Sink(#[from] crate::sink::SinkError),
     #[error("cannot start thread {0}: {1}")]
     Thread(String, std::io::Error),
+    #[error("thread {0} panicked, so the run is incomplete (recordings may be short): this is a bug, please report it with the log above")]
+    Panicked(String),
 }
 
 /// Everything the pipeline's stages need: how to read the input, the pose stage, and the
@@ -86,6 +88,18 @@ pub struct RunReport {
     pub drops: u64,
     pub seconds: f64,
     pub sinks: Vec<SinkReport>,
+    /// Threads that panicked (a run with any is an error: [`RunReport::check`]).
+    pub panicked: Vec<String>,
+}
+
+impl RunReport {
+    /// The report, or [`PipelineError::Panicked`] when a stage thread panicked.
+    pub fn check(self) -> Result<Self, PipelineError> {
+        match self.panicked.is_empty() {
+            true => Ok(self),
+            false => Err(PipelineError::Panicked(self.panicked.join(", "))),
+        }
+    }
 }
 
 impl Pipeline {
@@ -131,14 +145,19 @@ impl Pipeline {
     }
 
     fn join(&mut self) -> RunReport {
+        let mut panicked = Vec::new();
         for h in [self.input.take(), self.denoise.take()].into_iter().flatten() {
             let name = h.thread().name().unwrap_or("?").to_string();
             if h.join().is_err() {
                 tracing::error!("thread {name} panicked");
+                panicked.push(name);
             }
         }
         // The denoise loop owned the fan-out: its channels are closed, so the sinks finish.
-        let sinks = self.sinks.join();
+        let sinks = self.sinks.join().unwrap_or_else(|| {
+            panicked.push("sinks".into());
+            vec![]
+        });
         let st = &self.stats;
         RunReport {
             frames_in: st.frames_in.load(Relaxed),
@@ -146,6 +165,7 @@ impl Pipeline {
             drops: st.drops(),
             seconds: st.started.elapsed().as_secs_f64(),
             sinks,
+            panicked,
         }
     }
 }
@@ -172,5 +192,5 @@ pub fn run(input: &str, settings: &StageSettings, shutdown: Arc<AtomicBool>) -> 
             next += every;
         }
     }
-    Ok(p.wait())
+    p.wait().check()
 }

@@ -93,8 +93,12 @@ impl Presence {
         }
         if self.idle.is_none() {
             self.back = None;
-            let held =
-                last_sent.copied().unwrap_or(MotionFrame { root: [0.0, 0.92, 0.0], rotations: [QUAT_IDENTITY; NUM_JOINTS], contacts: [1.0; 4], ..MotionFrame::rest(0, 0.0) });
+            let held = last_sent.copied().unwrap_or(MotionFrame {
+                root: [0.0, 0.92, 0.0],
+                rotations: [QUAT_IDENTITY; NUM_JOINTS],
+                contacts: [1.0; 4],
+                ..MotionFrame::rest(0, 0.0)
+            });
             self.idle = Some((t, held));
         }
         let t0 = self.idle.as_ref().map_or(t, |(t0, _)| *t0);
@@ -121,7 +125,8 @@ mod tests {
     #[test]
     fn gone_then_idle_then_back() {
         let mut p = Presence::new(1.0, 1.0, 0.5);
-        let pose = MotionFrame { root: [1.0, 0.9, 2.0], rotations: [QUAT_IDENTITY; NUM_JOINTS], contacts: [0.0; 4], ..MotionFrame::rest(0, 0.0) };
+        let pose =
+            MotionFrame { root: [1.0, 0.9, 2.0], rotations: [QUAT_IDENTITY; NUM_JOINTS], contacts: [0.0; 4], ..MotionFrame::rest(0, 0.0) };
         assert_eq!(p.step(0.0, true, None), Mode::Live);
         assert_eq!(p.step(0.5, false, Some(&pose)), Mode::Live, "short gap: in-filled by the model");
         let Mode::Idle(w) = p.step(1.5, false, Some(&pose)) else { panic!("idle") };

@@ -6,12 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-
 use super::denoise::DenoiseLoop;
 use super::fanout::{Fanout, Outgoing};
 use super::{PipelineSettings, Stats};
 use crate::infer::Lifter;
-use crate::model::{save_random_checkpoint, ModelConfig, MotionStats};
+use crate::model::{save_random_checkpoint_as, ModelConfig, MotionStats};
+use crate::motion::Contract;
 use crate::skeleton::rotation::norm;
 use crate::window::Pose2d;
 
@@ -22,7 +22,13 @@ pub(crate) fn checkpoint(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("tiny.safetensors");
     let mut mean = vec![0.0; 151];
     mean[149] = 0.9;
-    save_random_checkpoint(&path, &ModelConfig::tiny(S), Some(&MotionStats { mean, std: vec![0.3; 151] })).unwrap();
+    save_random_checkpoint_as(
+        &path,
+        &ModelConfig::tiny(S),
+        Some(&MotionStats { mean, std: vec![0.3; 151] }),
+        Some(Contract::CURRENT.name()),
+    )
+    .unwrap();
     path
 }
 
@@ -109,4 +115,3 @@ fn long_absence_holds_then_idles_then_returns_with_a_continuous_root() {
     assert!(step(109, 110) < 1e-3, "the return blends from the idle root: {}", step(109, 110));
     assert!(!out[149].frame.inferred, "live again after the blend");
 }
-

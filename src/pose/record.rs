@@ -112,7 +112,12 @@ pub struct KeypointReader {
     lines: std::io::Lines<BufReader<File>>,
     line: usize,
     header: Header,
+    /// `t` of the last frame read: times must increase.
+    last_t: Option<f64>,
 }
+
+/// The largest `t` a keypoint file may hold, seconds (about 115 days).
+pub const MAX_T: f64 = 1e7;
 
 impl KeypointReader {
     pub fn open(path: &Path) -> Result<Self, RecordError> {
@@ -137,7 +142,7 @@ impl KeypointReader {
         if header.width == 0 || header.height == 0 {
             return Err(bad("width and height must be positive".into()));
         }
-        Ok(Self { path: path.into(), lines, line: 1, header })
+        Ok(Self { path: path.into(), lines, line: 1, header, last_t: None })
     }
 
     pub fn header(&self) -> &Header {
@@ -151,11 +156,22 @@ impl KeypointReader {
         Ok((header, frames))
     }
 
-    fn parse(&self, text: &str) -> Result<PoseFrame, String> {
+    fn parse(&mut self, text: &str) -> Result<PoseFrame, String> {
         let rec: FrameRecord = serde_json::from_str(text).map_err(|e| format!("not a frame record: {e}"))?;
         if !rec.t.is_finite() {
             return Err("t is not a finite number".into());
         }
+        if !(0.0..=MAX_T).contains(&rec.t) {
+            return Err(format!("t = {} s is outside 0..={MAX_T:e} s: times are seconds from the start of the recording", rec.t));
+        }
+        if let Some(last) = self.last_t.filter(|&last| rec.t <= last) {
+            return Err(format!(
+                "t = {} s does not come after the previous frame's {last} s: frames must be in time order, once each \
+                 (re-time or de-duplicate the file)",
+                rec.t
+            ));
+        }
+        self.last_t = Some(rec.t);
         let people = rec.people.into_iter().map(from_record).collect::<Result<_, _>>()?;
         Ok(PoseFrame { frame: rec.frame, t: rec.t, width: self.header.width, height: self.header.height, performer: rec.performer, people })
     }

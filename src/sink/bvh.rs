@@ -74,8 +74,7 @@ impl BvhRecorder {
     }
 
     fn line(&self, f: &MotionFrame) -> String {
-        let mut s: String = frame_values(f, &self.order, self.units)
-            .iter().map(|v| format!("{v} ")).collect();
+        let mut s: String = frame_values(f, &self.order, self.units).iter().map(|v| format!("{v} ")).collect();
         s.pop();
         s.push('\n');
         s

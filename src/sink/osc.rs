@@ -22,9 +22,9 @@
 
 use rosc::{OscMessage, OscType};
 
-use crate::motion::frame::keep_sign;
 use super::udp::{UdpOut, UdpSender};
 use super::{MotionFrame, Sink, SinkError, SinkStats};
+use crate::motion::frame::keep_sign;
 use crate::skeleton::rotation::Quat;
 use crate::skeleton::smpl::{JOINT_NAMES, NUM_JOINTS};
 

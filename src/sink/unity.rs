@@ -2,10 +2,10 @@
 //! position `(-x, y, z)`), real local bone positions (mirrored SMPL rest offsets, or the
 //! avatar's own from a `.vrm`), hips scaling and quaternion sign continuity frame to frame.
 
-use super::MotionFrame;
-use crate::motion::frame::continuous;
 use super::humanoid::{self, HumanBone};
 use super::vrm::AvatarRig;
+use super::MotionFrame;
+use crate::motion::frame::continuous;
 use crate::skeleton::rotation::{norm, scale, sub, Quat, Vec3};
 
 /// How SMPL maps onto the receiving avatar.

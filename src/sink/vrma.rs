@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::motion::frame::continuous;
 use super::humanoid::{self, HumanBone};
 use super::{glb, MotionFrame, Sink, SinkError, SinkStats};
+use crate::motion::frame::continuous;
 use crate::skeleton::rotation::{Quat, Vec3};
 
 /// glTF component type FLOAT.

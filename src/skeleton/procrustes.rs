@@ -38,6 +38,7 @@ pub fn procrustes(p: &[Vec3], g: &[Vec3]) -> (f32, Quat, Vec3) {
 }
 
 /// Eigenvector of the largest eigenvalue of a symmetric 4×4 matrix (cyclic Jacobi).
+#[allow(clippy::needless_range_loop)] // the rotations read clearest as index loops
 fn top_eigenvector(mut a: [[f64; 4]; 4]) -> [f64; 4] {
     let mut v = [[0.0f64; 4]; 4];
     for (i, row) in v.iter_mut().enumerate() {

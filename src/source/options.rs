@@ -22,7 +22,9 @@ pub struct SourceOptions {
     pub queue_capacity: usize,
     /// First delay before reconnecting a dropped live source.
     pub reconnect_min: Duration,
-    /// Upper bound of the exponential reconnect delay.
+    /// Upper bound of the exponential reconnect delay. Failed attempts on a local network are
+    /// cheap (a refused connection answers at once), so the default keeps it at 1 s: a stream
+    /// that comes back is picked up within about a second.
     pub reconnect_max: Duration,
     /// Restart a file or image directory at its end instead of closing the stream.
     pub loop_file: bool,
@@ -39,7 +41,7 @@ impl Default for SourceOptions {
             pacing: Pacing::Native,
             queue_capacity: 4,
             reconnect_min: Duration::from_millis(500),
-            reconnect_max: Duration::from_secs(8),
+            reconnect_max: Duration::from_secs(1),
             loop_file: false,
             retry_first_open: false,
             network_timeout: Duration::from_secs(5),

@@ -198,10 +198,9 @@ mod tests {
             m = (1.0 - b1) * m + b1 * g;
             v = (1.0 - b2) * v + b2 * d;
             n = (1.0 - b3) * n + b3 * (g + (1.0 - b2) * d).powi(2);
-            let kk = k as i32;
-            let mh = m / (1.0 - (1.0 - b1).powi(kk));
-            let vh = v / (1.0 - (1.0 - b2).powi(kk));
-            let nh = (n / (1.0 - (1.0 - b3).powi(kk))).sqrt();
+            let mh = m / (1.0 - (1.0 - b1).powi(k));
+            let vh = v / (1.0 - (1.0 - b2).powi(k));
+            let nh = (n / (1.0 - (1.0 - b3).powi(k))).sqrt();
             th = th * (1.0 - 0.1 * 0.5) - 0.1 * (mh + (1.0 - b2) * vh) / (nh + eps);
             gp = g;
             let got = var.as_tensor().to_vec1::<f32>()?[0] as f64;

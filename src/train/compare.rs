@@ -142,7 +142,7 @@ mod tests {
         assert_eq!((s.best_mpjpe_mm, s.best_step, s.steps_to_threshold), (Some(190.0), Some(400), Some(400)));
         assert_eq!((s.final_val_loss, s.final_mpjpe_mm), (Some(1.4), Some(195.0)));
         assert_eq!(summarise(&run, 100.0).unwrap().steps_to_threshold, None);
-        let t = table(&[s.clone()], 200.0);
+        let t = table(std::slice::from_ref(&s), 200.0);
         assert!(t.contains("| min_snr | 600 | 5.0 min | 1.4000 | 195.0 | 190.0 @ 400 | 400 |"), "{t}");
         let png = dir.path().join("cmp.png");
         plot(&png, &[s]).unwrap();

@@ -46,7 +46,7 @@ fn small_build_is_consistent_and_deterministic() {
     let val: Vec<&str> = man.takes.iter().filter(|t| t.split == Split::Val).map(|t| t.id.as_str()).collect();
     assert!(!val.is_empty() && !train.is_empty());
     assert!(train.iter().all(|t| !val.contains(t)));
-    let (mut n_train, mut n_val) = (0, 0);
+    let (mut n_train, mut n_val, mut n_test) = (0, 0, 0);
     let dev = Device::Cpu;
     for shard in &man.shards {
         let t = candle_core::safetensors::load(a.join(&shard.file), &dev).expect("load");
@@ -63,6 +63,7 @@ fn small_build_is_consistent_and_deterministic() {
         match shard.split {
             Split::Train => n_train += shard.samples,
             Split::Val => n_val += shard.samples,
+            Split::Test => n_test += shard.samples,
         }
         let m = motion.flatten_all().expect("f").to_vec1::<f32>().expect("v");
         let p = pose.flatten_all().expect("f").to_vec1::<f32>().expect("v");
@@ -108,6 +109,7 @@ fn small_build_is_consistent_and_deterministic() {
     }
     assert_eq!(n_train, man.train.samples);
     assert_eq!(n_val, man.val.samples);
+    assert_eq!(n_test, man.test.samples);
     assert_eq!(man.train.samples, man.train.clips);
     // Deterministic: same seed, same bytes.
     build(&small(&b, 7)).expect("build again");
@@ -134,10 +136,9 @@ fn procedural_motion_respects_limits_and_speeds() {
         assert_eq!(m.len(), 900);
         let mut max_w = 0.0f32;
         for f in 0..m.len() {
-            for j in 1..24 {
+            for (j, limits) in JOINT_LIMITS.iter().enumerate().skip(1) {
                 let aa = quat_to_axis_angle(m.rotations[f][j]);
-                for k in 0..3 {
-                    let (lo, hi) = JOINT_LIMITS[j][k];
+                for (k, &(lo, hi)) in limits.iter().enumerate() {
                     assert!(
                         aa[k] >= lo - 1e-3 && aa[k] <= hi + 1e-3,
                         "seed {seed} frame {f} joint {j} axis {k}: {} not in {lo}..{hi}",

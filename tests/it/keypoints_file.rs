@@ -11,7 +11,7 @@ fn person(id: u32, seed: f32) -> Person {
         let f = i as f32;
         *k = Keypoint { x: 100.123_46 + seed * f, y: 7.0 / 3.0 * f + seed, c: (f / 17.0 + seed / 1000.0).min(1.0) };
     }
-    Person { id, score: 0.87654321, bbox: [10.5, 20.25, 300.125, 640.0625], keypoints }
+    Person { id, score: 0.876_543_2, bbox: [10.5, 20.25, 300.125, 640.0625], keypoints }
 }
 
 fn sample_frames() -> Vec<PoseFrame> {
@@ -104,6 +104,23 @@ fn malformed_files_give_clear_errors() {
 }
 
 #[test]
+fn times_must_be_in_range_and_increase() {
+    let frame = |n: u32, t: &str| format!(r#"{{"frame":{n},"t":{t},"people":[]}}"#);
+    // A finite but huge t (it once panicked the replay thread).
+    let e = read_err(&[HEADER, &frame(0, "0.0"), &frame(1, "1e20")]);
+    assert!(e.contains(":3: t = 100000000000000000000 s is outside 0..=1e7 s"), "{e}");
+    assert!(read_err(&[HEADER, &frame(0, "-2.5")]).contains(":2: t = -2.5 s is outside"));
+    // Backwards and duplicated times name the line and say what to do.
+    let e = read_err(&[HEADER, &frame(0, "0.0"), &frame(1, "1.0"), &frame(2, "0.5")]);
+    assert!(e.contains(":4: t = 0.5 s does not come after the previous frame's 1 s") && e.contains("time order"), "{e}");
+    let e = read_err(&[HEADER, &frame(0, "0.0"), &frame(1, "0.0")]);
+    assert!(e.contains(":3: t = 0 s does not come after"), "{e}");
+    // In order: accepted.
+    let (_d, path) = write_file(&[HEADER, &frame(0, "0.0"), &frame(1, "0.033"), &frame(2, "0.067")]);
+    assert_eq!(KeypointReader::open(&path).and_then(|r| r.read_all()).expect("in order").1.len(), 3);
+}
+
+#[test]
 fn writer_never_emits_nan() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nan.jsonl");
@@ -117,4 +134,22 @@ fn writer_never_emits_nan() {
     let (_, back) = KeypointReader::open(&path).unwrap().read_all().unwrap();
     assert_eq!(back[0].people[0].keypoints[3].c, 0.0, "a NaN joint is written as unseen");
     assert_eq!(back[0].people[0].score, 0.0);
+}
+
+/// `mocapd run` and `mocapd bench` on keypoint files whose times are out of range or go
+/// backwards: one message naming the line, a non-zero exit, no panic (a huge `t` once panicked
+/// the replay thread and the run still exited 0).
+#[test]
+fn run_and_bench_refuse_bad_times() {
+    let frame = |n: u32, t: &str| format!(r#"{{"frame":{n},"t":{t},"people":[]}}"#);
+    for (lines, needle) in [
+        (vec![HEADER.to_string(), frame(0, "0.0"), frame(1, "1e20")], ":3: t = 100000000000000000000 s is outside"),
+        (vec![HEADER.to_string(), frame(0, "0.0"), frame(1, "1.0"), frame(2, "0.5")], ":4: t = 0.5 s does not come after"),
+    ] {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let (_d, path) = write_file(&refs);
+        let p = path.to_str().unwrap();
+        crate::support::fails_with(&["run", p], needle);
+        crate::support::fails_with(&["bench", p, "--json"], needle);
+    }
 }

@@ -36,7 +36,7 @@ fn bvh_write_read_is_identity() {
 #[test]
 fn bvh_real_files_round_trip() {
     for name in ["01_01.bvh", "01_03.bvh", "Boxing_Toes.bvh", "test_mocapbank.bvh", "test3.bvh"] {
-        let bvh = Bvh::read(&fetched_file(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let bvh = Bvh::read(fetched_file(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!bvh.frames.is_empty(), "{name}");
         let again = Bvh::parse(&bvh_write::to_string(&bvh)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(bvh, again, "{name}");
@@ -81,13 +81,13 @@ use mocapd::skeleton::rotation::{norm, quat_angle, sub};
 use mocapd::skeleton::smpl::{self, NUM_JOINTS};
 
 fn retargeted(name: &str, rig: &RigMap) -> Motion {
-    let bvh = Bvh::read(&fetched_file(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let bvh = Bvh::read(fetched_file(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     retarget_bvh(&bvh, rig).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 #[test]
 fn bvh_reader_preserves_source_bone_lengths() {
-    let bvh = Bvh::read(&fetched_file("01_01.bvh")).expect("reads");
+    let bvh = Bvh::read(fetched_file("01_01.bvh")).expect("reads");
     let parents = bvh.parents();
     for f in (0..bvh.frames.len()).step_by(97) {
         let (t, r) = bvh.local_pose(f).expect("frame");
@@ -191,7 +191,7 @@ fn retarget_errors_are_clear() {
 
 #[test]
 fn cmu_bone_directions_follow_the_source() {
-    let bvh = Bvh::read(&fetched_file("01_01.bvh")).expect("reads");
+    let bvh = Bvh::read(fetched_file("01_01.bvh")).expect("reads");
     let m = retarget_bvh(&bvh, &rigs::CMU).expect("retargets");
     let clip = SourceClip::from_bvh(&bvh);
     let idx = |n: &str| clip.names.iter().position(|x| x == n).expect("joint");

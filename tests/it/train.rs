@@ -90,15 +90,14 @@ fn make_dataset(dir: &Path) {
         takes: Vec::new(),
         normalization: Normalization { target_mean: mean, target_std: std, pose2d: "test".into(), pose2d_min_score: 0.2 },
         options: BuildOptions::default(),
+        // No test split, no CMU subjects or categories, nothing rejected or capped; the default contract.
+        ..Manifest::default()
     };
     std::fs::write(dir.join("manifest.json"), serde_json::to_string(&m).unwrap()).unwrap();
 }
 
 fn tiny_config(data: &Path, out: &Path, steps: usize) -> TrainConfig {
-    let mut c = TrainConfig::default();
-    c.data_dir = data.into();
-    c.out_dir = out.into();
-    c.threads = 2;
+    let mut c = TrainConfig { data_dir: data.into(), out_dir: out.into(), threads: 2, ..TrainConfig::default() };
     c.model.preset = Preset::Tiny;
     c.model.frames = 16;
     c.optim.kind = OptimKind::Adan;

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{BuildOptions, FORMAT, VERSION};
-use crate::motion::Contract;
 use crate::data::error::{io, DataError};
 use crate::data::sources::TakeMeta;
+use crate::motion::Contract;
 
 /// Kind of take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,7 +266,11 @@ impl std::fmt::Display for BuildReport {
             writeln!(f, "  {:<26} {:>4} takes {:>7.2} min {:>7} clips", s.name, s.takes, s.minutes, s.clips)?;
         }
         let subjects = |l: &[u32]| if l.is_empty() { String::new() } else { format!(", CMU subjects {l:?}") };
-        let splits = [(Split::Train, &self.train, &self.subjects.train), (Split::Val, &self.val, &self.subjects.val), (Split::Test, &self.test, &self.subjects.test)];
+        let splits = [
+            (Split::Train, &self.train, &self.subjects.train),
+            (Split::Val, &self.val, &self.subjects.val),
+            (Split::Test, &self.test, &self.subjects.test),
+        ];
         for (split, c, subj) in splits {
             let minutes = self.categories.iter().filter(|k| k.split == split).map(|k| k.minutes).sum::<f32>() + 0.0;
             let name = format!("{}:", split.name());
@@ -288,7 +292,6 @@ pub const TARGET_LAYOUT: &str = "per frame: [0..144) 24 SMPL joints x 6D local r
 
 pub(super) const POSE2D_DOC: &str = "COCO-17 (u, v, score) of a random body (bone lengths and height varied) seen by a random moving or static virtual camera with detector noise, image y down; per 150-frame window: keypoints with score < 0.2 -> (0,0,0); others ((u-cx)/s, (v-cy)/s, score) with (cx, cy) the frame's COCO hip midpoint (11,12; interpolated from the nearest frames when a hip is missing) and s the window's gravity-view scale: the largest per-segment estimate of the torso length (median over frames of each segment's length / its length in torso units on the SMPL mean body; fallback 0.35 x median bbox side); see mocapd::motion::frame2d::normalize_sequence";
 
-
 /// Read a built manifest.
 pub fn read_manifest(dir: &Path) -> Result<Manifest, DataError> {
     let path = dir.join("manifest.json");
@@ -299,4 +302,3 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, DataError> {
     }
     Ok(m)
 }
-

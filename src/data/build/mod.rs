@@ -37,18 +37,18 @@ mod shard;
 
 pub use manifest::*;
 
-use plan::{bar, check_options, pad_to, plan, seed_for};
-use shard::ShardWriter;
+use super::augment::{change_speed, mirror, windows};
+use super::body::{BodyRanges, BodyShape};
 use super::cond2d::{self, CameraPath, CameraRanges, DetectorNoise};
 use super::error::{io, DataError};
-use super::augment::{change_speed, mirror, windows};
+use super::procedural::ProceduralOptions;
 use crate::motion::codec::{encode as features, FEATURE_DIM};
 use crate::motion::frame2d::{normalize_sequence, NORM_MIN_SCORE};
-use super::body::{BodyRanges, BodyShape};
 use crate::motion::placement::{canonicalize, place_clip, Placement};
 use crate::motion::Contract;
-use super::procedural::ProceduralOptions;
 use crate::skeleton::coco::NUM_COCO;
+use plan::{bar, check_options, pad_to, plan, seed_for};
+use shard::ShardWriter;
 
 /// Data-set format name and version in the manifest.
 pub const FORMAT: &str = "mocapd.dataset";
@@ -76,7 +76,7 @@ pub struct BuildOptions {
     pub speeds: Vec<f32>,
     /// Real sources to use (empty = every fetched source except LAFAN1).
     pub sources: Vec<String>,
-    /// Use at most this many takes per real source (0 = all).
+    /// Use at most this many takes per real source and per `bvh_dirs` folder (0 = all).
     pub max_takes_per_source: usize,
     /// Include LAFAN1 (CC BY-NC-ND 4.0): never ship anything built with it.
     pub include_lafan1: bool,
@@ -155,8 +155,8 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
     if let Ok(rd) = std::fs::read_dir(&o.out_dir) {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let ours =
-                name == "manifest.json" || (Split::ALL.iter().any(|s| name.starts_with(&format!("{}-", s.name()))) && name.ends_with(".safetensors"));
+            let ours = name == "manifest.json"
+                || (Split::ALL.iter().any(|s| name.starts_with(&format!("{}-", s.name()))) && name.ends_with(".safetensors"));
             if ours {
                 std::fs::remove_file(e.path()).map_err(io(&e.path()))?;
             }
@@ -275,12 +275,7 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
         procedural_cap,
         shards,
         takes: takes.into_iter().map(|t| t.info).collect(),
-        normalization: Normalization {
-            target_mean: mean,
-            target_std: std,
-            pose2d: POSE2D_DOC.into(),
-            pose2d_min_score: NORM_MIN_SCORE,
-        },
+        normalization: Normalization { target_mean: mean, target_std: std, pose2d: POSE2D_DOC.into(), pose2d_min_score: NORM_MIN_SCORE },
         options: BuildOptions { progress: false, ..o.clone() },
     };
     let path = o.out_dir.join("manifest.json");

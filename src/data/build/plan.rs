@@ -156,7 +156,8 @@ pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Planned, DataError
                     }
                 },
             };
-            let licence = e.licence.clone().unwrap_or_else(|| format!("BVH folder {}: licence not stated (check before shipping)", dir.display()));
+            let licence =
+                e.licence.clone().unwrap_or_else(|| format!("BVH folder {}: licence not stated (check before shipping)", dir.display()));
             let meta = TakeMeta {
                 rig: e.skeleton.clone(),
                 file: Some(e.rel.clone()),
@@ -183,10 +184,16 @@ pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Planned, DataError
             let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             let stem = stem.strip_prefix("humanoid3d_").unwrap_or(&stem).to_string();
             let st = if d.name == "cmu" { cmu::subject_trial_from_stem(&stem) } else { None };
-            if st.is_some_and(|st| in_dirs.contains(&st)) {
+            if let Some((subject, trial)) = st.filter(|st| in_dirs.contains(st)) {
+                let reason = format!("also in a --bvh-dir folder (CMU subject {subject}, trial {trial}): the folder's copy is used");
+                rejected.push(RejectedTake { id: format!("{}/{stem}", d.name), file: path, reason });
                 continue;
             }
-            let meta = TakeMeta { subject: st.filter(|_| by_subject).map(|s| s.0), trial: st.filter(|_| by_subject).map(|s| s.1), ..TakeMeta::default() };
+            let meta = TakeMeta {
+                subject: st.filter(|_| by_subject).map(|s| s.0),
+                trial: st.filter(|_| by_subject).map(|s| s.1),
+                ..TakeMeta::default()
+            };
             let label = format!("{}/{}", d.name, stem);
             files.push(RealFile { path, label, stem, fetched: Some(d.name), rig: Some(*d.rig), licence: d.licence.into(), meta });
         }
@@ -368,4 +375,3 @@ pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Planned, DataError
     takes.extend(mixes);
     Ok(Planned { takes, rejected, subjects, procedural_cap })
 }
-

@@ -73,4 +73,3 @@ pub enum OnnxError {
     #[error("denoiser forward on ONNX Runtime: bad input: {0}")]
     Input(String),
 }
-
