@@ -3,6 +3,9 @@
 //! # Layout
 //! One folder per stage; data flows one way. Modules are listed in dependency order: each uses
 //! only modules above it (`tools/check_layers.py`, run by CI, fails on an import cycle).
+//! - [`assets`]: where the bundled files (models, checkpoint, ONNX Runtime) are found when their
+//!   path is the default: the working directory, beside the executable and its ancestors, an
+//!   install prefix's `share/mocapd/`.
 //! - [`skeleton`]: the SMPL-24 table, rotation conversions, forward kinematics, COCO-17 names and
 //!   COCO-17 from SMPL.
 //! - [`bvh`]: the BVH file format: data model, parser (any channel order), writer.
@@ -38,6 +41,7 @@
 //!   the daemon's own streaming loop), with the metrics.
 //! - [`commands`]: what each CLI subcommand does; `main.rs` only parses arguments.
 
+pub mod assets;
 pub mod bvh;
 pub mod commands;
 pub mod config;

@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use mocapd::commands::{self, keypoints::KeypointsJob};
 use mocapd::config::Settings;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -59,6 +60,12 @@ enum Command {
         /// Also draw the latency histogram into this PNG (nothing is written unless asked).
         #[arg(long)]
         histogram: Option<PathBuf>,
+    },
+    /// After a crash (kill -9, power cut), rebuild a take's recordings from its crash-safe
+    /// mocapd.motion/1 file: writes the missing .vrma, and the .bvh when missing or shorter.
+    Recover {
+        /// The take: its .jsonl (or .bvh/.vrma), or its name without extension.
+        take: PathBuf,
     },
     /// Motion data for training: fetch, build, preview, stats.
     #[command(subcommand)]
@@ -228,14 +235,27 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,ort=warn".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, `: `-separated, each cause once: a cause whose text the message
+/// already holds (a `{source}` in the error's own message) is not repeated.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1).map(|c| c.to_string()) {
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -283,6 +303,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 eprint!("{}", r.text());
             }
+            Ok(())
+        }
+        Command::Recover { take } => {
+            let r = commands::recover::run(&take, &Settings::load(cli.config.as_deref())?)?;
+            eprint!("{}", r.text());
             Ok(())
         }
         Command::Data(cmd) => data(cmd),

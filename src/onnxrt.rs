@@ -4,8 +4,9 @@
 //! Where the library is looked for, in order: the configured path (`pose.onnxruntime`; when
 //! given, only it), else `ORT_DYLIB_PATH` (when set, only it: a wrong value is an error, never
 //! silently replaced), else `.local/onnxruntime/libonnxruntime.so` under the current directory,
-//! else under the executable's ancestors (`target/release/mocapd` -> the project root). A
-//! directory stands for the library inside it.
+//! else under the executable's directory and ancestors (`target/release/mocapd` -> the project
+//! root), else under an install prefix's `share/mocapd/` ([`crate::assets`]). A directory stands
+//! for the library inside it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -55,15 +56,9 @@ fn find_in(explicit: Option<&Path>, env_path: Option<&Path>) -> Result<PathBuf, 
     let candidates: Vec<PathBuf> = match (explicit, env_path) {
         (Some(p), _) => vec![p.to_path_buf()],
         (None, Some(p)) => return library_at(p).ok_or_else(|| OrtError::EnvPath { path: p.to_path_buf() }),
-        (None, None) => {
-            let local = Path::new(".local/onnxruntime").join(LIB_NAME);
-            let mut c = vec![local.clone()];
-            if let Ok(exe) = std::env::current_exe() {
-                // target/release/mocapd -> ../..; target/debug/deps/test-binary -> ../../..
-                c.extend(exe.ancestors().skip(2).take(2).map(|dir| dir.join(&local)));
-            }
-            c
-        }
+        // Under the working directory, then beside the executable and its ancestors
+        // (target/release/mocapd -> the project root), then PREFIX/share/mocapd/.
+        (None, None) => crate::assets::candidates(&Path::new(".local/onnxruntime").join(LIB_NAME)),
     };
     if let Some(lib) = candidates.iter().find_map(|c| library_at(c)) {
         return Ok(lib);

@@ -1,5 +1,5 @@
 //! BVH motion files: the data model, a reader for any channel order (3- and 6-channel joints,
-//! End Sites, CRLF, tabs) and per-frame local poses. Parsing lives in `parse.rs`, writing in [`write`].
+//! End Sites, CRLF, tabs) and per-frame local poses. Parsing lives in `parse.rs`, writing in [`mod@write`].
 
 mod parse;
 pub mod write;

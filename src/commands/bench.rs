@@ -12,15 +12,27 @@ use serde::Serialize;
 
 use super::Error;
 use crate::config::Settings;
-use crate::pipeline::stats::{cpu_seconds, quantile, rss_mib};
+use crate::pipeline::stats::{cpu_seconds, rss_mib, Histogram};
 use crate::pipeline::{histogram, Pipeline};
 use crate::sink::vmc::VmcConfig;
 use crate::source::Pacing;
 
 pub struct BenchOptions {
     pub input: String,
+    /// Stop after this many seconds (`None`: the whole input).
     pub duration: Option<f64>,
     pub histogram: Option<PathBuf>,
+}
+
+impl BenchOptions {
+    /// Checks the options' ranges (the errors name the CLI flags): a duration is finite and
+    /// positive. [`run`] calls it before starting anything.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(d) = self.duration.filter(|d| !(d.is_finite() && *d > 0.0)) {
+            return Err(Error::Usage(format!("--duration must be a finite number of seconds > 0, got {d}")));
+        }
+        Ok(())
+    }
 }
 
 /// p50/p95/p99/max of one measure, milliseconds.
@@ -33,8 +45,10 @@ pub struct Spread {
 }
 
 impl Spread {
-    fn of(v: &[f64]) -> Self {
-        Self { p50: quantile(v, 0.5), p95: quantile(v, 0.95), p99: quantile(v, 0.99), max: v.iter().copied().fold(f64::NAN, f64::max) }
+    /// From the run's bounded histogram: quantiles within 0.1 ms, the exact maximum (NaN when
+    /// nothing was measured).
+    fn of(h: &Histogram) -> Self {
+        Self { p50: h.quantile(0.5), p95: h.quantile(0.95), p99: h.quantile(0.99), max: h.max() }
     }
 }
 
@@ -46,7 +60,10 @@ pub struct BenchReport {
     pub seconds: f64,
     pub frames_in: u64,
     pub frames_out: u64,
-    pub frames_sent: usize,
+    pub frames_sent: u64,
+    /// Frames of a source faster than the model's 30 fps skipped before pose estimation (not
+    /// drops).
+    pub decimated: u64,
     /// Capture → datagram sent.
     pub latency_ms: Spread,
     /// Capture → pose done (source queue + pose estimation).
@@ -61,7 +78,8 @@ pub struct BenchReport {
     pub denoise_update_ms: Spread,
     pub updates: u64,
     pub dropped: Drops,
-    /// Standard deviation of the interval between sent frames minus the source frame interval.
+    /// Standard deviation of the interval between sent frames (the source's frame interval is
+    /// the ideal, constant part).
     pub output_jitter_ms: f64,
     pub cpu_seconds: f64,
     /// CPU time / wall time (1.0 = one core busy).
@@ -88,7 +106,7 @@ impl BenchReport {
             }
         };
         format!(
-            "bench {} ({:.1} fps, {:.1} s): {} poses in, {} frames out, {} sent, {} updates\n\
+            "bench {} ({:.1} fps, {:.1} s): {} poses in, {} frames out, {} sent, {} updates, {} decimated (to 30 fps)\n\
              latency ms (capture→sent)  {}\n\
              \x20 capture→pose done       {}\n\
              \x20 pose→emitted (denoise)  {}\n\
@@ -104,6 +122,7 @@ impl BenchReport {
             self.frames_out,
             self.frames_sent,
             self.updates,
+            self.decimated,
             s(&self.latency_ms),
             s(&self.stage_pose_ms),
             s(&self.stage_denoise_ms),
@@ -124,6 +143,7 @@ impl BenchReport {
 }
 
 pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> {
+    o.validate()?;
     let mut settings = settings.stages();
     settings.source.pacing = Pacing::Native;
     settings.source.loop_file = false;
@@ -164,23 +184,19 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
     done.store(true, Relaxed);
     let _ = drain.join();
 
-    let samples = stats.samples();
-    let col = |f: fn(&crate::pipeline::Sample) -> f64| samples.iter().map(f).collect::<Vec<f64>>();
-    let latency = col(|s| s.latency_ms);
-    let gaps: Vec<f64> = samples.windows(2).map(|w| (w[1].sent_s - w[0].sent_s) * 1e3 - 1e3 / fps).collect();
-    let mean = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
-    let jitter = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len().max(1) as f64).sqrt();
+    let sent = stats.sent();
     let report = BenchReport {
         input: o.input.clone(),
         input_fps: fps,
         seconds: run.seconds,
         frames_in: run.frames_in,
         frames_out: run.frames_out,
-        frames_sent: samples.len(),
-        latency_ms: Spread::of(&latency),
-        stage_pose_ms: Spread::of(&col(|s| s.pose_ms)),
-        stage_denoise_ms: Spread::of(&col(|s| s.denoise_ms)),
-        stage_sink_ms: Spread::of(&col(|s| s.sink_ms)),
+        frames_sent: sent.count,
+        decimated: stats.decimated.load(Relaxed),
+        latency_ms: Spread::of(&sent.latency),
+        stage_pose_ms: Spread::of(&sent.pose),
+        stage_denoise_ms: Spread::of(&sent.denoise),
+        stage_sink_ms: Spread::of(&sent.sink),
         pose_inference_ms: Spread::of(&stats.pose_stage_ms()),
         denoise_update_ms: Spread::of(&stats.update_ms()),
         updates: stats.updates.load(Relaxed),
@@ -190,7 +206,7 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
             window: stats.window_skips.load(Relaxed),
             sinks: stats.sink_drops.load(Relaxed),
         },
-        output_jitter_ms: jitter,
+        output_jitter_ms: sent.intervals.std_dev(),
         cpu_seconds: cpu,
         cpu_cores: cpu / run.seconds.max(1e-9),
         rss_max_mib: rss_max,
@@ -198,14 +214,14 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
     };
     let caption = format!(
         "mocapd bench: {} frames, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {} dropped",
-        samples.len(),
+        sent.count,
         report.latency_ms.p50,
         report.latency_ms.p95,
         report.latency_ms.p99,
         run.drops
     );
     if let Some(path) = &o.histogram {
-        histogram::write(path, &latency, &caption)?;
+        histogram::write(path, &sent.latency, &caption)?;
     }
     Ok(report)
 }

@@ -8,6 +8,7 @@ pub mod data;
 pub mod eval;
 pub mod keypoints;
 pub mod lift;
+pub mod recover;
 pub mod run;
 pub mod train;
 
@@ -32,6 +33,8 @@ pub enum Error {
     Train(#[from] crate::train::TrainError),
     #[error(transparent)]
     Pipeline(#[from] crate::pipeline::PipelineError),
+    #[error(transparent)]
+    Sink(#[from] crate::sink::SinkError),
     #[error("OpenCV: {0}")]
     OpenCv(#[from] opencv::Error),
     #[error("{0}")]

@@ -9,6 +9,7 @@ use super::{invalid, pick, seconds, ConfigError};
 use crate::pipeline::smooth::Smoothing;
 use crate::pipeline::{PipelineSettings, RecordSettings};
 use crate::sink::osc::OscConfig;
+use crate::sink::take::TIME_PLACEHOLDER;
 use crate::sink::unity::UnityConfig;
 use crate::sink::vmc::VmcConfig;
 
@@ -36,6 +37,17 @@ fn rate(key: &'static str, v: f32) -> Result<Option<f32>, ConfigError> {
 
 fn path(v: Option<String>, d: Option<String>) -> Option<PathBuf> {
     v.or(d).filter(|s| !s.is_empty()).map(PathBuf::from)
+}
+
+/// A `[record]` path: a pattern whose only placeholder is `{time}` (see `sink::take`).
+fn record_path(key: &'static str, v: Option<String>, d: Option<String>) -> Result<Option<PathBuf>, ConfigError> {
+    let p = path(v, d);
+    if let Some(p) = &p {
+        if p.to_string_lossy().replace(TIME_PLACEHOLDER, "").contains(['{', '}']) {
+            return Err(invalid(key, format!("'{}': the only placeholder is {TIME_PLACEHOLDER} (the take's local start time)", p.display())));
+        }
+    }
+    Ok(p)
 }
 
 pub(super) fn resolve(
@@ -124,10 +136,10 @@ pub(super) fn resolve(
     let bvh_units = by_name(&BVH_UNITS, &pick(ur.bvh_units.clone(), dr.bvh_units.clone(), "record.bvh_units")?)
         .map_err(|e| invalid("record.bvh_units", e))?;
     let record = RecordSettings {
-        bvh: path(ur.bvh.clone(), dr.bvh.clone()),
+        bvh: record_path("record.bvh", ur.bvh.clone(), dr.bvh.clone())?,
         bvh_units,
-        vrma: path(ur.vrma.clone(), dr.vrma.clone()),
-        motion: path(ur.motion.clone(), dr.motion.clone()),
+        vrma: record_path("record.vrma", ur.vrma.clone(), dr.vrma.clone())?,
+        motion: record_path("record.motion", ur.motion.clone(), dr.motion.clone())?,
     };
     Ok(PipelineSettings {
         checkpoint: checkpoint.into(),

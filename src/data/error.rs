@@ -39,6 +39,13 @@ pub enum DataError {
     Json { path: PathBuf, source: serde_json::Error },
     #[error("{path}: {reason}")]
     BadDataset { path: PathBuf, reason: String },
+    /// No built data set where one was expected (a fresh clone): says how to make one.
+    #[error(
+        "no built data set in {} (no manifest.json{}): run `mocapd data fetch` then `mocapd data build` (it writes data/train), or name a built set (`eval --data DIR`, `data stats --dir DIR`, data_dir in a training config)",
+        dir.display(),
+        if dir.is_dir() { "" } else { "; the folder does not exist" }
+    )]
+    NoDataset { dir: PathBuf },
     #[error("opencv: {0}")]
     OpenCv(#[from] opencv::Error),
 }

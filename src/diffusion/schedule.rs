@@ -53,7 +53,7 @@ impl NoiseSchedule {
         self.alpha_bar[t] / (1.0 - self.alpha_bar[t])
     }
 
-    /// Gathers a per-step table at t ([B] or [B, S] integer) as [B, 1, 1] or [B, S, 1].
+    /// Gathers a per-step table at t (\[B\] or \[B, S\] integer) as \[B, 1, 1\] or \[B, S, 1\].
     fn gather(&self, table: &Tensor, t: &Tensor) -> Result<Tensor> {
         let dims = t.dims().to_vec();
         let idx = t.to_dtype(DType::U32)?.flatten_all()?;
@@ -65,7 +65,7 @@ impl NoiseSchedule {
         }
     }
 
-    /// x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε, x0 [B, S, D], t [B] (one per clip) or [B, S] (per frame).
+    /// x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε, x0 \[B, S, D\], t \[B\] (one per clip) or \[B, S\] (per frame).
     pub fn q_sample(&self, x0: &Tensor, t: &Tensor, noise: &Tensor) -> Result<Tensor> {
         let a = self.gather(&self.sqrt_ab, t)?;
         let s = self.gather(&self.sqrt_one_minus_ab, t)?;
@@ -105,7 +105,7 @@ impl PSchedule {
 
 /// PTSS: per clip, with probability p every frame draws its own t ~ U[0, T); otherwise one
 /// t ~ U[0, T) is broadcast over all frames. The draw is per clip (not per batch) so that one
-/// batch mixes both cases; the output is always [B, S] u32.
+/// batch mixes both cases; the output is always \[B, S\] u32.
 #[derive(Debug, Clone)]
 pub struct PtssSampler {
     pub p: PSchedule,

@@ -1,6 +1,6 @@
 //! Timestep loss weightings for the x0 objective (ViMo
 //! §2.4, §3.4 (iii), §IV "SNR Weighting Strategies"): constant, SNR, Min-SNR-γ (default γ = 5),
-//! and ViMo's recommended sqrt-decay averaging w_t = ½[min(SNR_t, γ) + √(1 − t/T)] (γ = 1),
+//! and ViMo's recommended sqrt-decay averaging w_t = ½\[min(SNR_t, γ) + √(1 − t/T)\] (γ = 1),
 //! each optionally normalised by its batch mean. Per-frame weights when t is per frame.
 //!
 //! t is the 0-based step index (see [`super::schedule`]), so √(1 − t/T) is 1 at t = 0 and
@@ -17,7 +17,7 @@ pub enum Weighting {
     Snr,
     /// w_t = min(SNR_t, γ).
     MinSnr { gamma: f64 },
-    /// w_t = ½[min(SNR_t, γ) + √(1 − t/T)].
+    /// w_t = ½\[min(SNR_t, γ) + √(1 − t/T)\].
     SqrtDecayAveraging { gamma: f64 },
 }
 
@@ -55,7 +55,7 @@ impl LossWeighting {
         Self { kind, normalize }
     }
 
-    /// Weights for integer timesteps t ([B] or [B, S]) → f32 tensor of the same shape.
+    /// Weights for integer timesteps t (\[B\] or \[B, S\]) → f32 tensor of the same shape.
     pub fn weights(&self, sched: &NoiseSchedule, t: &Tensor) -> Result<Tensor> {
         let ts = t.to_dtype(DType::U32)?.flatten_all()?.to_vec1::<u32>()?;
         let mut w: Vec<f64> = ts.iter().map(|&t| self.kind.weight(sched, t as usize)).collect();
@@ -70,7 +70,7 @@ impl LossWeighting {
     }
 }
 
-/// mean over clips and frames of w · ‖x0 − x̂0‖² / D, with w [B] or [B, S].
+/// mean over clips and frames of w · ‖x0 − x̂0‖² / D, with w \[B\] or \[B, S\].
 pub fn weighted_x0_loss(pred: &Tensor, target: &Tensor, w: &Tensor) -> Result<Tensor> {
     let (b, s, _) = pred.dims3()?;
     let err = (pred - target)?.sqr()?.mean(D::Minus1)?; // [B, S]

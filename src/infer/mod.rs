@@ -17,7 +17,8 @@ use crate::motion::codec::{decode_frame, encode_frame, FEATURE_DIM};
 use crate::motion::{normalize_sequence, Contract, Frame2d, Normalizer, Placement};
 use crate::sampler::{sample, Ddim, Infill, InfillMode, ModelX0, SampleOptions, X0Model};
 
-/// The bundled default checkpoint, relative to the repository root.
+/// The bundled default checkpoint, relative to the repository root (found from elsewhere by
+/// [`Lifter::load`]).
 pub const DEFAULT_CHECKPOINT: &str = "models/mocapd-small.safetensors";
 
 /// One frame's world-frame features.
@@ -26,8 +27,14 @@ pub type Features = [f32; FEATURE_DIM];
 /// Why a model could not be loaded or sampled.
 #[derive(Debug, thiserror::Error)]
 pub enum InferError {
-    #[error("no model at {}: pass a checkpoint written by `mocapd train` (pipeline.checkpoint, --checkpoint)", path.display())]
-    NoModel { path: PathBuf },
+    /// No checkpoint file: `looked` lists where the default checkpoint was searched (`None`: a
+    /// path given by the user, taken as given).
+    #[error(
+        "no model at {}{}: name a checkpoint written by `mocapd train` with pipeline.checkpoint in the config (`run`, `bench`) or --checkpoint (`lift`, `eval`)",
+        path.display(),
+        looked.as_ref().map(|l| format!(" (looked in: {l})")).unwrap_or_default()
+    )]
+    NoModel { path: PathBuf, looked: Option<crate::assets::Looked> },
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     #[error("checkpoint {path}: {msg}")]
@@ -79,13 +86,19 @@ pub struct Lifter {
 
 impl Lifter {
     /// Loads a `mocapd.denoiser/1` checkpoint; a missing file gives [`InferError::NoModel`].
+    /// The default path ([`DEFAULT_CHECKPOINT`]) is found like the other bundled files
+    /// ([`crate::assets::locate`]: working directory, beside the executable, install prefix).
     pub fn load(path: &Path) -> Result<Self, InferError> {
-        if !path.is_file() {
-            return Err(InferError::NoModel { path: path.into() });
-        }
+        let path = if path.is_file() {
+            path.to_path_buf()
+        } else if path == Path::new(DEFAULT_CHECKPOINT) {
+            crate::assets::locate(path).map_err(|looked| InferError::NoModel { path: path.into(), looked: Some(looked) })?
+        } else {
+            return Err(InferError::NoModel { path: path.into(), looked: None });
+        };
         let dev = Device::Cpu;
-        let ck = load_checkpoint(path, &dev)?;
-        Self::new(ck, path)
+        let ck = load_checkpoint(&path, &dev)?;
+        Self::new(ck, &path)
     }
 
     pub fn new(ck: Checkpoint, path: &Path) -> Result<Self, InferError> {

@@ -23,7 +23,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::metrics::{metrics, Joints, Metrics};
-use super::offline::{lift_track, read_track, LiftError, LiftOptions};
+use super::offline::{check_sampling, lift_track, read_track, LiftError, LiftOptions};
 use crate::data::build::{read_manifest, Split};
 use crate::data::DataError;
 use crate::infer::{InferError, Lifter, DEFAULT_CHECKPOINT};
@@ -66,6 +66,19 @@ impl Default for EvalOptions {
             progress: false,
             engine: Engine::default(),
         }
+    }
+}
+
+impl EvalOptions {
+    /// Checks every option's range (the errors name the CLI flags): steps 1..=1000, guidance
+    /// finite in [0, 20], batch ≥ 1; `max_windows` 0 means all. [`eval`] calls it before
+    /// loading anything, so the library refuses what the CLI refuses.
+    pub fn validate(&self) -> Result<(), EvalError> {
+        check_sampling(self.steps, self.guidance)?;
+        if self.batch == 0 {
+            return Err(LiftError::BadOptions("batch must be at least 1 window".into()).into());
+        }
+        Ok(())
     }
 }
 
@@ -173,6 +186,7 @@ pub fn eval(opts: &EvalOptions) -> Result<EvalReport, EvalError> {
 /// Runs the evaluation, lifting each sequence with `streaming` when given (one whole held-out
 /// clip, or the whole keypoint file) instead of the offline windows.
 pub fn eval_with(opts: &EvalOptions, streaming: Option<&Streaming>) -> Result<EvalReport, EvalError> {
+    opts.validate()?;
     let lifter = Lifter::load(&opts.checkpoint)?.with_engine(opts.engine, None)?;
     let t0 = Instant::now();
     let (mode, windows, frames, m) = match &opts.gt {

@@ -3,9 +3,9 @@
 //! - MPJPE: mean joint distance after subtracting each frame's pelvis (joint 0), mm.
 //! - PA-MPJPE: mean joint distance after a per-frame similarity Procrustes alignment (rotation,
 //!   uniform scale, translation; Horn's quaternion method, [`crate::skeleton::procrustes`]), mm.
-//! - Acceleration error: mean |a_pred − a_gt| with a = p[t+1] − 2p[t] + p[t−1] on pelvis-relative
+//! - Acceleration error: mean |a_pred − a_gt| with a = p\[t+1\] − 2p\[t\] + p\[t−1\] on pelvis-relative
 //!   joints, mm/frame².
-//! - Jitter: mean third-difference magnitude |p[t+2] − 3p[t+1] + 3p[t] − p[t−1]| of the predicted
+//! - Jitter: mean third-difference magnitude |p\[t+2\] − 3p\[t+1\] + 3p\[t\] − p\[t−1\]| of the predicted
 //!   world joints, mm/frame³ (0 for any quadratic trajectory; measures high-frequency shake).
 //! - Foot skate: over frame pairs where a foot joint (left/right foot, SMPL 10/11) is below 5 cm
 //!   in both frames (height above the clip's lowest foot-joint point), the fraction whose

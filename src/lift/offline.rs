@@ -49,6 +49,41 @@ pub struct LiftOptions {
     pub engine: Engine,
 }
 
+/// Most DDIM steps (the noise schedule's T).
+pub const MAX_STEPS: usize = 1000;
+/// Largest classifier-free guidance weight accepted.
+pub const MAX_GUIDANCE: f64 = 20.0;
+
+/// The ranges of the sampling options `lift` and `eval` share, each error naming its flag.
+pub(crate) fn check_sampling(steps: usize, guidance: f64) -> Result<(), LiftError> {
+    if !(1..=MAX_STEPS).contains(&steps) {
+        return Err(LiftError::BadOptions(format!("--steps must be in 1..={MAX_STEPS} (DDIM steps), got {steps}")));
+    }
+    if !(guidance.is_finite() && (0.0..=MAX_GUIDANCE).contains(&guidance)) {
+        return Err(LiftError::BadOptions(format!("--guidance must be a finite weight in [0, {MAX_GUIDANCE}], got {guidance}")));
+    }
+    Ok(())
+}
+
+impl LiftOptions {
+    /// Checks every option's range (the errors name the CLI flags): steps 1..=1000, guidance
+    /// finite in [0, 20], hop ≥ 1 (and ≤ `frames`, the model's window, when it is known),
+    /// contact threshold in [0, 1]. [`lift_file`] and [`lift_track`] call it, so the library
+    /// refuses what the CLI refuses.
+    pub fn validate(&self, frames: Option<usize>) -> Result<(), LiftError> {
+        check_sampling(self.steps, self.guidance)?;
+        let s = frames.unwrap_or(usize::MAX);
+        if self.hop == 0 || self.hop > s {
+            let range = frames.map_or_else(|| "at least 1".to_string(), |s| format!("in 1..={s} (the model's window)"));
+            return Err(LiftError::BadOptions(format!("--hop must be {range} frames, got {}", self.hop)));
+        }
+        if !(0.0..=1.0).contains(&self.contact_threshold) {
+            return Err(LiftError::BadOptions(format!("contact threshold must be in [0, 1], got {}", self.contact_threshold)));
+        }
+        Ok(())
+    }
+}
+
 impl Default for LiftOptions {
     fn default() -> Self {
         Self {
@@ -72,7 +107,7 @@ pub enum LiftError {
     Keypoints(#[from] RecordError),
     #[error("keypoint file {}: no frames", path.display())]
     NoFrames { path: PathBuf },
-    #[error("bad lift options: {0}")]
+    #[error("invalid option: {0}")]
     BadOptions(String),
     #[error(transparent)]
     Motion(#[from] MotionFileError),
@@ -150,12 +185,7 @@ pub fn at_model_rate_with(track: &Track2d, lift: impl FnOnce(&Track2d) -> Result
 /// Lifts `track` window by window at its own rate (the model's: see [`lift_track`]).
 fn lift_windows(lifter: &Lifter, track: &Track2d, opts: &LiftOptions) -> Result<Lifted, LiftError> {
     let s = lifter.frames();
-    if opts.hop == 0 || opts.hop > s {
-        return Err(LiftError::BadOptions(format!("hop {} must be in 1..={s}", opts.hop)));
-    }
-    if opts.steps == 0 {
-        return Err(LiftError::BadOptions("steps must be at least 1".into()));
-    }
+    opts.validate(Some(s))?;
     let n = track.len();
     if n == 0 {
         return Ok(Lifted { frames: vec![], windows: vec![] });
@@ -238,6 +268,7 @@ pub fn lift_file(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftRep
     if !ext_ok {
         return Err(LiftError::OutputKind { path: out.into() });
     }
+    opts.validate(None)?;
     let lifter = Lifter::load(&opts.checkpoint)?.with_engine(opts.engine, None)?;
     let track = read_track(input)?;
     let t0 = Instant::now();

@@ -20,17 +20,30 @@ use crate::window::Pose2d;
 /// core busy with training: 230 frames in 196 updates, 1.2 frames per update).
 pub const TYPICAL_HOP: usize = 1;
 
+/// The streaming hop's range (`--hop`): at least 1, and with the lookahead the stream holds back
+/// (`pipeline.lookahead_frames`, at most half the window) no more than the model's window
+/// `frames`, when known.
+pub fn check_hop(hop: usize, lookahead: usize, frames: Option<usize>) -> Result<(), LiftError> {
+    if hop == 0 {
+        return Err(LiftError::BadOptions("--hop must be at least 1 frame, got 0".into()));
+    }
+    if let Some(s) = frames.filter(|&s| hop + lookahead.min(s / 2) > s) {
+        return Err(LiftError::BadOptions(format!(
+            "--hop {hop} plus pipeline.lookahead_frames {lookahead} must be at most {s} frames (the model's window)"
+        )));
+    }
+    Ok(())
+}
+
 /// Evaluates `opts` through the streaming path: `settings` as the daemon runs them (lookahead,
 /// presence, root speed limit), with `opts`' steps, guidance and seed, and a fixed `hop`. Each
 /// sequence gets its own seed (`opts.seed` + its index), so runs are deterministic.
 pub fn eval_streaming(opts: &EvalOptions, settings: &PipelineSettings, hop: usize) -> Result<EvalReport, EvalError> {
+    check_hop(hop, settings.lookahead_frames, None)?;
     let base = PipelineSettings { steps: opts.steps, guidance: opts.guidance, hop: Some(hop), ..settings.clone() };
     let next_seed = Cell::new(opts.seed);
     let lift = |lifter: &Lifter, track: &Track2d| -> Result<Vec<MotionFrame>, LiftError> {
-        let s = lifter.frames();
-        if hop == 0 || hop + base.lookahead_frames.min(s / 2) > s {
-            return Err(LiftError::BadOptions(format!("hop {hop} (+ lookahead {}) must be in 1..={s}", base.lookahead_frames)));
-        }
+        check_hop(hop, base.lookahead_frames, Some(lifter.frames()))?;
         let seed = next_seed.replace(next_seed.get() + 1);
         let now = Instant::now();
         let poses = (0..track.len()).map(|i| Pose2d {

@@ -1,7 +1,7 @@
 //! Denoiser checkpoint format `mocapd.denoiser/1`: one safetensors file holding the weights
 //! (keys as built by [`Denoiser::new`]), the [`ModelConfig`] as JSON in the header metadata
 //! (`format`, `config`), and optional per-feature motion normalisation stats (`stats.mean`,
-//! `stats.std`, [motion_dim]). Training saves from its `VarMap`; inference loads plain tensors
+//! `stats.std`, \[motion_dim\]). Training saves from its `VarMap`; inference loads plain tensors
 //! (fused kernels). Model per ViMo §3.3.
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 //! (pose tokens, pooled encoding, per-block cross-attention K/V and FiLM pose part), so a
 //! K-step sampler runs the encoder and the K/V projections once.
 //!
-//! Checkpoint keys: `encoder.*`, `time.*`, `input`, `pos` [frames, d], `blocks.{i}.*`,
+//! Checkpoint keys: `encoder.*`, `time.*`, `input`, `pos` \[frames, d\], `blocks.{i}.*`,
 //! `final_ln`, `output`.
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{linear, Linear, VarBuilder};
@@ -18,9 +18,9 @@ use super::timestep::TimestepEmbedding;
 /// Everything the denoiser needs from the pose window, computed once per window.
 #[derive(Debug, Clone)]
 pub struct PoseCondition {
-    /// Pose tokens [B, S, d].
+    /// Pose tokens \[B, S, d\].
     pub tokens: Tensor,
-    /// Pooled pose encoding [B, d].
+    /// Pooled pose encoding \[B, d\].
     pub pooled: Tensor,
     /// Per-block cross-attention K/V and FiLM pose part.
     pub blocks: Vec<BlockCond>,
@@ -31,7 +31,7 @@ impl PoseCondition {
         self.pooled.dims()[0]
     }
 
-    /// Concatenates conditions along the batch (e.g. [cond; null] for guidance).
+    /// Concatenates conditions along the batch (e.g. \[cond; null\] for guidance).
     pub fn cat(parts: &[&PoseCondition]) -> Result<Self> {
         let tk: Vec<&Tensor> = parts.iter().map(|p| &p.tokens).collect();
         let pl: Vec<&Tensor> = parts.iter().map(|p| &p.pooled).collect();
@@ -96,13 +96,13 @@ impl Denoiser {
         Ok(PoseCondition { tokens: enc.tokens, pooled: enc.pooled, blocks })
     }
 
-    /// Encodes a pose window [B, S, 17, 3]; `drop` = true gives the null condition ∅.
+    /// Encodes a pose window \[B, S, 17, 3\]; `drop` = true gives the null condition ∅.
     pub fn encode(&self, pose: &Tensor, drop: bool) -> Result<PoseCondition> {
         let enc = if drop { self.encoder.null(pose.dim(0)?, pose.dim(1)?)? } else { self.encoder.encode(pose)? };
         self.condition(enc)
     }
 
-    /// Training: per-sample condition dropout, `drop` [B] f32 (1 = null condition).
+    /// Training: per-sample condition dropout, `drop` \[B\] f32 (1 = null condition).
     pub fn encode_with_drop(&self, pose: &Tensor, drop: &Tensor) -> Result<PoseCondition> {
         self.condition(self.encoder.encode_with_drop(pose, drop)?)
     }
@@ -112,8 +112,8 @@ impl Denoiser {
         PoseCondition::cat(&[&self.encode(pose, false)?, &self.encode(pose, true)?])
     }
 
-    /// x̂0 = D(x_t, t, p): x_t [B, S, motion_dim], t [], [B] or [B, S] (any dtype), S ≤ frames.
-    /// A per-clip t ([] or [B]) is the same as that t broadcast to [B, S], but cheaper (the
+    /// x̂0 = D(x_t, t, p): x_t \[B, S, motion_dim\], t \[\], \[B\] or \[B, S\] (any dtype), S ≤ frames.
+    /// A per-clip t (\[\] or \[B\]) is the same as that t broadcast to \[B, S\], but cheaper (the
     /// timestep MLP and the FiLM t-part run once per clip instead of once per frame).
     pub fn forward(&self, x_t: &Tensor, t: &Tensor, cond: &PoseCondition) -> Result<Tensor> {
         let (b, s, m) = x_t.dims3()?;

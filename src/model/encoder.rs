@@ -38,15 +38,15 @@ impl EncoderLayer {
     }
 }
 
-/// Encoder output for a batch: pose tokens [B, S, d] and pooled encoding [B, d].
+/// Encoder output for a batch: pose tokens \[B, S, d\] and pooled encoding \[B, d\].
 #[derive(Debug, Clone)]
 pub struct PoseEncoding {
     pub tokens: Tensor,
     pub pooled: Tensor,
 }
 
-/// Keys: `input`, `pos` [frames, d], `layers.{i}`, `ln`, `pool`, `null_tokens` [frames, d],
-/// `null_pooled` [d].
+/// Keys: `input`, `pos` \[frames, d\], `layers.{i}`, `ln`, `pool`, `null_tokens` \[frames, d\],
+/// `null_pooled` \[d\].
 #[derive(Debug, Clone)]
 pub struct PoseEncoder {
     input: Linear,
@@ -78,7 +78,7 @@ impl PoseEncoder {
         })
     }
 
-    /// Per-joint features (x·m, y·m, m) flattened per frame: [B, S, J, 3] → [B, S, 3J].
+    /// Per-joint features (x·m, y·m, m) flattened per frame: \[B, S, J, 3\] → \[B, S, 3J\].
     pub fn joint_features(&self, pose: &Tensor) -> Result<Tensor> {
         let (b, s, j, c) = pose.dims4()?;
         if j != self.joints || c != 3 {
@@ -90,7 +90,7 @@ impl PoseEncoder {
         Tensor::cat(&[xy, m], D::Minus1)?.reshape((b, s, j * 3))
     }
 
-    /// Encodes a pose window [B, S, J, 3] (S ≤ frames).
+    /// Encodes a pose window \[B, S, J, 3\] (S ≤ frames).
     pub fn encode(&self, pose: &Tensor) -> Result<PoseEncoding> {
         let s = pose.dim(1)?;
         let x = self.input.forward(&self.joint_features(pose)?)?;
@@ -112,7 +112,7 @@ impl PoseEncoder {
         })
     }
 
-    /// Training form of condition dropout: `drop` [B] f32, 1 = replace this sample's condition
+    /// Training form of condition dropout: `drop` \[B\] f32, 1 = replace this sample's condition
     /// by the null condition, 0 = keep it (differentiable blend).
     pub fn encode_with_drop(&self, pose: &Tensor, drop: &Tensor) -> Result<PoseEncoding> {
         let (b, s) = (pose.dim(0)?, pose.dim(1)?);

@@ -1,13 +1,13 @@
 //! Per-frame (vectorised) diffusion-timestep embedding: sinusoid + MLP (ViMo
 //! §2.3 / §3.3 (iv), FVDM vectorised timesteps).
-//! Input t is [B, S] (one timestep per frame); scalar [] or per-sample [B] timesteps are
-//! broadcast to [B, S] by [`per_frame_t`].
+//! Input t is \[B, S\] (one timestep per frame); scalar \[\] or per-sample \[B\] timesteps are
+//! broadcast to \[B, S\] by [`per_frame_t`].
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{linear, Linear, VarBuilder};
 
 use super::config::ModelConfig;
 
-/// Broadcasts t ([], [B] or [B, S], any dtype) to f32 [B, S].
+/// Broadcasts t (\[\], \[B\] or \[B, S\], any dtype) to f32 \[B, S\].
 pub fn per_frame_t(t: &Tensor, b: usize, s: usize) -> Result<Tensor> {
     let t = t.to_dtype(DType::F32)?;
     match t.rank() {
@@ -40,19 +40,19 @@ impl TimestepEmbedding {
         Ok(Self { freqs, fc1: linear(d, d, vb.pp("fc1"))?, fc2: linear(d, d, vb.pp("fc2"))? })
     }
 
-    /// Raw sinusoid of f32 t [B, S] → [B, S, d].
+    /// Raw sinusoid of f32 t \[B, S\] → \[B, S, d\].
     pub fn sinusoid(&self, t: &Tensor) -> Result<Tensor> {
         let args = t.unsqueeze(D::Minus1)?.broadcast_mul(&self.freqs)?;
         Tensor::cat(&[args.sin()?, args.cos()?], D::Minus1)
     }
 
-    /// t ([], [B] or [B, S]) → per-frame embedding [B, S, d].
+    /// t (\[\], \[B\] or \[B, S\]) → per-frame embedding \[B, S, d\].
     pub fn forward(&self, t: &Tensor, b: usize, s: usize) -> Result<Tensor> {
         self.embed(t, b, s)?.broadcast_as((b, s, self.fc2.weight().dim(0)?))?.contiguous()
     }
 
-    /// Like [`Self::forward`] but a per-clip t ([] or [B]) gives [B, 1, d] (the same embedding
-    /// for every frame, computed once; callers broadcast), a per-frame t [B, S] gives [B, S, d].
+    /// Like [`Self::forward`] but a per-clip t (\[\] or \[B\]) gives \[B, 1, d\] (the same embedding
+    /// for every frame, computed once; callers broadcast), a per-frame t \[B, S\] gives \[B, S, d\].
     pub fn embed(&self, t: &Tensor, b: usize, s: usize) -> Result<Tensor> {
         let t = if t.rank() <= 1 { per_frame_t(t, b, 1)? } else { per_frame_t(t, b, s)? };
         let h = self.fc1.forward(&self.sinusoid(&t)?)?.silu()?;

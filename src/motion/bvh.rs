@@ -111,3 +111,15 @@ pub fn to_clip(bvh: &Bvh) -> Option<Motion> {
     m.make_continuous();
     Some(m)
 }
+
+/// The length unit of a file written with [`skeleton`] (from its pelvis → left-hip offset);
+/// `None` when it is not mocapd's SMPL-24 skeleton in metres or centimetres.
+pub fn units_of(bvh: &Bvh) -> Option<Units> {
+    if !is_smpl24(bvh) {
+        return None;
+    }
+    let k = bvh.joint_index(JOINT_NAMES[1])?;
+    let rest = crate::skeleton::rotation::norm(smpl::rest_offsets()[1]);
+    let scale = crate::skeleton::rotation::norm(bvh.joints[k].offset) / rest.max(1e-6);
+    [Units::Metres, Units::Centimetres].into_iter().find(|u| (scale / u.scale() - 1.0).abs() < 0.01)
+}

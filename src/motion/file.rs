@@ -14,10 +14,13 @@
 //! - optional `"inferred":true`: the input had no performer in this frame; the pose was generated
 //!   by the model from the surrounding frames alone. Absent (= false) otherwise.
 //!
-//! Writers refuse NaN or infinite numbers ([`MotionFileError::NotFinite`]); the reader validates
-//! every line (counts, finiteness, unit quaternions) and reports 1-based line numbers.
+//! Writers refuse NaN or infinite numbers ([`MotionFileError::NotFinite`]) and write whole lines
+//! only; the reader validates every line (counts, finiteness, unit quaternions) and reports
+//! 1-based line numbers. A file cut by a crash is read up to its last complete line: a last line
+//! without a newline that is not a whole record is dropped and reported
+//! ([`read_motion_report`]); a bad line anywhere else is an error.
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -127,16 +130,34 @@ pub enum MotionFileError {
     NotFinite { path: PathBuf, frame: u64, problem: String },
 }
 
-/// Writes a motion file frame by frame.
+/// Writes a motion file frame by frame. Lines are kept in memory and written whole, one `write`
+/// of complete lines per [`MotionWriter::flush`] (or when 1 MiB is pending), so a file cut by a
+/// crash between two flushes ends on a complete line.
 pub struct MotionWriter {
     path: PathBuf,
-    out: BufWriter<File>,
+    file: File,
+    pending: Vec<u8>,
+    /// Bytes written since the last `sync`.
+    dirty: bool,
     frames: usize,
     contact_threshold: f32,
 }
 
+/// Pending bytes that trigger a write without a flush call.
+const WRITE_AT: usize = 1 << 20;
+
 impl MotionWriter {
+    /// Creates (or truncates) `path` and writes the header.
     pub fn create(path: &Path, header: &MotionHeader) -> Result<Self, MotionFileError> {
+        Self::open(path, header, false)
+    }
+
+    /// Like [`MotionWriter::create`], but fails when `path` exists (recordings never overwrite).
+    pub fn create_new(path: &Path, header: &MotionHeader) -> Result<Self, MotionFileError> {
+        Self::open(path, header, true)
+    }
+
+    fn open(path: &Path, header: &MotionHeader, new: bool) -> Result<Self, MotionFileError> {
         let werr = |source| MotionFileError::Write { path: path.into(), source };
         if !(header.fps.is_finite() && header.fps > 0.0) {
             return Err(werr(std::io::Error::other(format!("fps must be positive, got {}", header.fps))));
@@ -144,9 +165,17 @@ impl MotionWriter {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(werr)?;
         }
-        let file = File::create(path).map_err(werr)?;
-        let mut w = Self { path: path.into(), out: BufWriter::new(file), frames: 0, contact_threshold: DEFAULT_CONTACT_THRESHOLD };
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true);
+        if new {
+            options.create_new(true);
+        } else {
+            options.create(true).truncate(true);
+        }
+        let file = options.open(path).map_err(werr)?;
+        let mut w = Self { path: path.into(), file, pending: Vec::new(), dirty: false, frames: 0, contact_threshold: DEFAULT_CONTACT_THRESHOLD };
         w.line(header)?;
+        w.flush()?;
         Ok(w)
     }
 
@@ -156,30 +185,72 @@ impl MotionWriter {
         self
     }
 
+    /// The file written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Frames written so far (in the file or pending).
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
     /// Writes one frame; a frame with a non-finite number or a non-unit quaternion is an error.
     pub fn write(&mut self, frame: &MotionFrame) -> Result<(), MotionFileError> {
         if let Some(problem) = frame.problem() {
             return Err(MotionFileError::NotFinite { path: self.path.clone(), frame: frame.frame, problem });
         }
+        self.line(&Record::new(frame, self.contact_threshold))?;
         self.frames += 1;
-        self.line(&Record::new(frame, self.contact_threshold))
+        if self.pending.len() >= WRITE_AT {
+            self.flush()?;
+        }
+        Ok(())
     }
 
-    /// Pushes buffered lines to the file.
+    /// Writes the pending lines to the file, whole, in one `write_all`.
     pub fn flush(&mut self) -> Result<(), MotionFileError> {
-        self.out.flush().map_err(|source| MotionFileError::Write { path: self.path.clone(), source })
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(&self.pending).map_err(|source| MotionFileError::Write { path: self.path.clone(), source })?;
+        self.pending.clear();
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// [`MotionWriter::flush`], then `fsync` the data (survives a power cut, not only a crash).
+    pub fn sync(&mut self) -> Result<(), MotionFileError> {
+        self.flush()?;
+        if self.dirty {
+            self.file.sync_data().map_err(|source| MotionFileError::Write { path: self.path.clone(), source })?;
+            self.dirty = false;
+        }
+        Ok(())
     }
 
     /// Flushes; returns the number of frames written.
     pub fn finish(mut self) -> Result<usize, MotionFileError> {
-        self.out.flush().map_err(|source| MotionFileError::Write { path: self.path.clone(), source })?;
+        self.flush()?;
         Ok(self.frames)
     }
 
+    /// Serialises one line into the pending buffer (nothing of it on error).
     fn line<T: Serialize>(&mut self, value: &T) -> Result<(), MotionFileError> {
-        let io = |source| MotionFileError::Write { path: self.path.clone(), source };
-        serde_json::to_writer(&mut self.out, value).map_err(|e| io(e.into()))?;
-        self.out.write_all(b"\n").map_err(io)
+        let start = self.pending.len();
+        if let Err(e) = serde_json::to_writer(&mut self.pending, value) {
+            self.pending.truncate(start);
+            return Err(MotionFileError::Write { path: self.path.clone(), source: e.into() });
+        }
+        self.pending.push(b'\n');
+        Ok(())
+    }
+}
+
+impl Drop for MotionWriter {
+    /// Writes what is pending, like a `BufWriter` would (errors are lost: call `finish`).
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
@@ -192,17 +263,66 @@ pub fn write_motion(path: &Path, header: &MotionHeader, frames: &[MotionFrame], 
     w.finish().map(|_| ())
 }
 
-/// Reads a whole motion file, validating every line.
+/// The last line of a motion file, cut short (a crash while it was being written): dropped by
+/// the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Truncation {
+    /// Its 1-based line number.
+    pub line: usize,
+    /// Its bytes.
+    pub bytes: usize,
+}
+
+/// A motion file as read by [`read_motion_report`].
+#[derive(Debug, Clone)]
+pub struct MotionRead {
+    pub header: MotionHeader,
+    pub frames: Vec<MotionFrame>,
+    /// The cut last line that was dropped, if any.
+    pub truncated: Option<Truncation>,
+}
+
+/// Reads a whole motion file, validating every line. A file cut by a crash (its last line has
+/// no newline and is not a whole record) reads up to its last complete line, with a warning
+/// ([`read_motion_report`] says what was dropped); a bad line anywhere else is an error naming it.
 pub fn read_motion(path: &Path) -> Result<(MotionHeader, Vec<MotionFrame>), MotionFileError> {
-    let file = File::open(path).map_err(|source| MotionFileError::Open { path: path.into(), source })?;
-    let mut lines = BufReader::new(file).lines();
+    let r = read_motion_report(path)?;
+    if let Some(t) = r.truncated {
+        tracing::warn!(
+            "{}: the last line ({}, {} bytes) was cut short (the writer crashed?): read the {} complete frames before it",
+            path.display(),
+            t.line,
+            t.bytes,
+            r.frames.len()
+        );
+    }
+    Ok((r.header, r.frames))
+}
+
+/// [`read_motion`], saying whether a cut last line was dropped.
+pub fn read_motion_report(path: &Path) -> Result<MotionRead, MotionFileError> {
+    let open_err = |source| MotionFileError::Open { path: path.into(), source };
+    let file = File::open(path).map_err(open_err)?;
+    let mut reader = BufReader::new(file);
     let bad = |line: usize, problem: String| MotionFileError::Bad { path: path.into(), line, problem };
-    let first = match lines.next() {
-        None => return Err(MotionFileError::Empty { path: path.into() }),
-        Some(l) => l.map_err(|source| MotionFileError::Open { path: path.into(), source })?,
+    // One line with whether it ended with a newline; `None` at the end of the file.
+    let mut buf = Vec::new();
+    let mut next = |buf: &mut Vec<u8>| -> Result<Option<bool>, MotionFileError> {
+        buf.clear();
+        match reader.read_until(b'\n', buf).map_err(open_err)? {
+            0 => Ok(None),
+            _ if buf.last() == Some(&b'\n') => {
+                buf.pop();
+                Ok(Some(true))
+            }
+            _ => Ok(Some(false)),
+        }
     };
-    let header: MotionHeader = serde_json::from_str(&first)
-        .map_err(|e| bad(1, format!("not a '{FORMAT}' header ({e}); was this file written by `mocapd lift`?")))?;
+    let Some(complete) = next(&mut buf)? else { return Err(MotionFileError::Empty { path: path.into() }) };
+    let header: MotionHeader = serde_json::from_slice(&buf).map_err(|e| {
+        let cut = if complete { "" } else { " (cut short: the writer stopped before the header was complete)" };
+        bad(1, format!("not a '{FORMAT}' header ({e}){cut}; was this file written by mocapd?"))
+    })?;
     if header.format != FORMAT {
         return Err(bad(1, format!("format is '{}', expected '{FORMAT}'", header.format)));
     }
@@ -216,17 +336,26 @@ pub fn read_motion(path: &Path) -> Result<(MotionHeader, Vec<MotionFrame>), Moti
         return Err(bad(1, format!("joint_names/parents are not the {NUM_JOINTS} SMPL joints")));
     }
     let mut frames = Vec::new();
-    for (i, l) in lines.enumerate() {
-        let line = i + 2;
-        let text = l.map_err(|source| MotionFileError::Open { path: path.into(), source })?;
-        if text.trim().is_empty() {
+    let mut truncated = None;
+    let mut line = 1;
+    while let Some(complete) = next(&mut buf)? {
+        line += 1;
+        if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let r: Record = serde_json::from_str(&text).map_err(|e| bad(line, format!("not a frame record: {e}")))?;
+        let r: Record = match serde_json::from_slice(&buf) {
+            Ok(r) => r,
+            // The last line, without its newline, is a record cut short: drop it.
+            Err(e) if !complete && e.is_eof() => {
+                truncated = Some(Truncation { line, bytes: buf.len() });
+                break;
+            }
+            Err(e) => return Err(bad(line, format!("not a frame record: {e}"))),
+        };
         if let Some(p) = r.problem() {
             return Err(bad(line, p));
         }
         frames.push(r.frame());
     }
-    Ok((header, frames))
+    Ok(MotionRead { header, frames, truncated })
 }

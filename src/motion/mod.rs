@@ -14,7 +14,7 @@
 //! - [`frame2d`]: [`Frame2d`] (COCO-17 pixels) and the window normalisation the model sees.
 //! - [`bvh`]: SMPL-24 as a BVH skeleton (what `lift` and the recorder write, what `data preview`
 //!   reads back).
-//! - [`file`]: the `mocapd.motion/1` JSON Lines file.
+//! - [`mod@file`]: the `mocapd.motion/1` JSON Lines file.
 //! - [`resample`]: the model's frame rate at inference ([`MODEL_FPS`]): resampling lifted frames
 //!   back to the input's timestamps, the live decimator.
 pub mod bvh;
@@ -30,7 +30,7 @@ pub mod resample;
 pub use clip::{Motion, MotionError};
 pub use codec::{decode, decode_frame, encode, encode_frame, Normalizer, FEATURE_DIM};
 pub use contract::Contract;
-pub use file::{read_motion, write_motion, MotionFileError, MotionHeader, MotionWriter};
+pub use file::{read_motion, read_motion_report, write_motion, MotionFileError, MotionHeader, MotionRead, MotionWriter, Truncation};
 pub use frame::MotionFrame;
 pub use frame2d::{normalize_sequence, Frame2d};
 pub use placement::Placement;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use super::fanout::{Fanout, Outgoing};
-use super::presence::Presence;
+use super::presence::{standing_idle, Presence};
 use super::settings::PipelineSettings;
 use super::smooth::PoseFilter;
 use super::stats::Stats;
@@ -135,7 +135,7 @@ impl Stream {
                 .presence
                 .apply(mode, model.as_ref())
                 .or(self.last)
-                .unwrap_or(MotionFrame { root: [0.0, 0.92, 0.0], ..MotionFrame::rest(0, 0.0) });
+                .unwrap_or_else(|| standing_idle(i, p.t));
             if let Some(prev) = &self.last {
                 keep_sign(&prev.rotations, &mut pose.rotations);
                 if let Some(v) = self.max_root_speed {

@@ -1,28 +1,50 @@
 //! Histogram images (OpenCV imgproc drawing): bars of fixed-width bins, p50/p95 marker lines,
-//! an axis label and a caption. `mocapd bench` draws its latency (5 ms bins) with [`write`];
+//! an axis label and a caption. `mocapd bench` draws its latency (5 ms bins, from the run's
+//! bounded [`Histogram`]) with [`write()`];
 //! `mocapd data stats --histogram` its coverage distances with [`write_values`].
 use std::path::Path;
 
 use opencv::core::{Mat, Point, Scalar, Vector, CV_8UC3};
 use opencv::imgproc::{self, FONT_HERSHEY_SIMPLEX, LINE_AA};
 
-/// Draws the histogram of `latency_ms` to `path` (png/jpg).
-pub fn write(path: &Path, latency_ms: &[f64], caption: &str) -> opencv::Result<()> {
-    write_values(path, latency_ms, caption, "latency, ms (capture -> datagram sent)", 5.0)
+use super::stats::Histogram;
+
+/// Draws the latency histogram `latency` (5 ms bars, p50/p95 from its quantiles) to `path`
+/// (png/jpg).
+pub fn write(path: &Path, latency: &Histogram, caption: &str) -> opencv::Result<()> {
+    let bin = 5.0;
+    let max = if latency.is_empty() { 0.0 } else { latency.max() };
+    let counts = latency.coarse(bin, bins_for(max, bin));
+    let marks = [0.5, 0.95].map(|q| (q, latency.quantile(q)));
+    draw(path, &counts, bin, max, &marks, caption, "latency, ms (capture -> datagram sent)")
 }
 
 /// Draws the histogram of `values` (non-negative) to `path` (png/jpg): bins of `bin` units
 /// (at most 200 bins; larger values fall in the last), `axis` under the x axis.
 pub fn write_values(path: &Path, values: &[f64], caption: &str, axis: &str, bin: f64) -> opencv::Result<()> {
-    let (w, h, left, bottom, top) = (900, 500, 60, 60, 50);
-    let mut img = Mat::new_rows_cols_with_default(h, w, CV_8UC3, Scalar::all(255.0))?;
     let bin = if bin.is_finite() && bin > 0.0 { bin } else { 5.0 };
-    let max = values.iter().copied().fold(0.0f64, f64::max).max(2.0 * bin);
-    let bins = ((max / bin).ceil() as usize + 1).min(200);
-    let mut counts = vec![0usize; bins];
+    let max = values.iter().copied().fold(0.0f64, f64::max);
+    let bins = bins_for(max, bin);
+    let mut counts = vec![0u64; bins];
     for &v in values {
         counts[((v / bin) as usize).min(bins - 1)] += 1;
     }
+    let marks = [0.5, 0.95].map(|q| (q, super::stats::quantile(values, q)));
+    draw(path, &counts, bin, max, &marks, caption, axis)
+}
+
+/// Bins of `bin` units that cover values up to `max` (at least two bins' worth, at most 200).
+fn bins_for(max: f64, bin: f64) -> usize {
+    ((max.max(2.0 * bin) / bin).ceil() as usize + 1).min(200)
+}
+
+/// Draws `counts` (bars of `bin` units from 0, values up to `max`) with a marker line per
+/// `(quantile, value)`.
+fn draw(path: &Path, counts: &[u64], bin: f64, max: f64, marks: &[(f64, f64)], caption: &str, axis: &str) -> opencv::Result<()> {
+    let (w, h, left, bottom, top) = (900, 500, 60, 60, 50);
+    let mut img = Mat::new_rows_cols_with_default(h, w, CV_8UC3, Scalar::all(255.0))?;
+    let max = max.max(2.0 * bin);
+    let bins = counts.len().max(1);
     let peak = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let (pw, ph) = ((w - left - 20) as f64, (h - bottom - top) as f64);
     let bw = pw / bins as f64;
@@ -55,8 +77,8 @@ pub fn write_values(path: &Path, values: &[f64], caption: &str, axis: &str, bin:
         ms += step;
     }
     imgproc::put_text(&mut img, axis, Point::new(left, h - 12), FONT_HERSHEY_SIMPLEX, 0.5, black, 1, LINE_AA, false)?;
-    for (q, colour) in [(0.5, Scalar::new(0.0, 160.0, 0.0, 0.0)), (0.95, Scalar::new(0.0, 0.0, 220.0, 0.0))] {
-        let v = super::stats::quantile(values, q);
+    for &(q, v) in marks {
+        let colour = if q < 0.9 { Scalar::new(0.0, 160.0, 0.0, 0.0) } else { Scalar::new(0.0, 0.0, 220.0, 0.0) };
         if v.is_finite() {
             let x = x_of(v);
             imgproc::line(&mut img, Point::new(x, top), Point::new(x, h - bottom), colour, 2, LINE_AA, 0)?;

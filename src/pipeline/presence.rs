@@ -1,8 +1,9 @@
 //! Who is in view, frame by frame: while the performer is seen the model drives the pose;
 //! after `timeout` without them the last pose is held and eased to a neutral idle pose (arms
 //! down, same place and heading); when they return the output blends from the idle pose back
-//! into the model's over `blend`. Root translation never jumps: idle keeps the held root, and
-//! the return blend interpolates it.
+//! into the model's over `blend`. Before anyone was ever seen the avatar stands in that idle
+//! pose ([`standing_idle`]), never a T-pose. Root translation never jumps: idle keeps the held
+//! root, and the return blend interpolates it.
 use crate::motion::MotionFrame;
 use crate::skeleton::rotation::{axis_angle_to_quat, slerp, Quat, QUAT_IDENTITY};
 use crate::skeleton::smpl::NUM_JOINTS;
@@ -18,6 +19,15 @@ pub fn idle_pose(held: &MotionFrame) -> MotionFrame {
     rotations[LEFT_SHOULDER] = axis_angle_to_quat([0.0, 0.0, -1.2]);
     rotations[RIGHT_SHOULDER] = axis_angle_to_quat([0.0, 0.0, 1.2]);
     MotionFrame { root: held.root, rotations, contacts: [1.0; 4], ..*held }
+}
+
+/// Pelvis height of the standing idle pose (metres, feet on the floor).
+pub const STANDING_ROOT: [f32; 3] = [0.0, 0.92, 0.0];
+
+/// The pose sent while nobody was ever in view (and whenever no earlier pose exists): standing
+/// at the origin facing +Z, arms down ([`idle_pose`] of the rest pose), feet in contact.
+pub fn standing_idle(frame: u64, t: f64) -> MotionFrame {
+    idle_pose(&MotionFrame { root: STANDING_ROOT, ..MotionFrame::rest(frame, t) })
 }
 
 /// Interpolates two poses joint by joint (slerp) and the root linearly.
@@ -93,12 +103,8 @@ impl Presence {
         }
         if self.idle.is_none() {
             self.back = None;
-            let held = last_sent.copied().unwrap_or(MotionFrame {
-                root: [0.0, 0.92, 0.0],
-                rotations: [QUAT_IDENTITY; NUM_JOINTS],
-                contacts: [1.0; 4],
-                ..MotionFrame::rest(0, 0.0)
-            });
+            // Nobody was ever seen: start from the idle pose itself, not a T-pose.
+            let held = last_sent.copied().unwrap_or_else(|| standing_idle(0, 0.0));
             self.idle = Some((t, held));
         }
         let t0 = self.idle.as_ref().map_or(t, |(t0, _)| *t0);

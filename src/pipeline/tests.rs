@@ -115,3 +115,31 @@ fn long_absence_holds_then_idles_then_returns_with_a_continuous_root() {
     assert!(step(109, 110) < 1e-3, "the return blends from the idle root: {}", step(109, 110));
     assert!(!out[149].frame.inferred, "live again after the blend");
 }
+
+/// Arms hang down: both shoulders turned away from the T-pose and both wrists well below their
+/// shoulders in forward kinematics.
+fn arms_down(f: &crate::motion::MotionFrame) -> bool {
+    use crate::skeleton::rotation::QUAT_IDENTITY;
+    let j = f.joints();
+    let turned = |q: [f32; 4]| (0..4).map(|c| (q[c] - QUAT_IDENTITY[c]).abs()).fold(0.0f32, f32::max) > 0.3;
+    // SMPL: 16/17 shoulders, 20/21 wrists.
+    turned(f.rotations[16]) && turned(f.rotations[17]) && j[20][1] < j[16][1] - 0.3 && j[21][1] < j[17][1] - 0.3
+}
+
+#[test]
+fn nobody_ever_seen_stands_in_the_idle_pose_not_a_t_pose() {
+    // Nobody at all: every frame sent is the standing idle pose, from the first one.
+    let out = run(&PipelineSettings::default(), 40, 0..40);
+    check_stream(&out, 40);
+    for o in &out {
+        assert!(arms_down(&o.frame), "frame {}: not the idle pose: {:?}", o.frame.frame, o.frame.rotations[16]);
+        assert!(o.frame.inferred);
+        assert!((o.frame.root[1] - 0.92).abs() < 1e-3, "standing height: {:?}", o.frame.root);
+    }
+    // Somebody arrives later: until then the avatar stands idle; then the model takes over.
+    let s = PipelineSettings { return_blend: Duration::from_millis(300), ..PipelineSettings::default() };
+    let out = run(&s, 90, 0..30);
+    check_stream(&out, 90);
+    assert!(out[..30].iter().all(|o| arms_down(&o.frame) && o.frame.inferred), "idle before anyone was seen");
+    assert!(!out[89].frame.inferred, "live once the performer is seen and the blend is over");
+}

@@ -11,14 +11,20 @@ pub enum PoseError {
     #[error(transparent)]
     Runtime(#[from] OrtError),
 
-    #[error("model file '{path}' not found: run tools/setup.sh, or pass --model with an existing .onnx file")]
-    ModelNotFound { path: PathBuf },
+    /// The MoveNet model file is missing: `looked` lists where the default was searched
+    /// (`None`: a configured `pose.model_path`, taken as given).
+    #[error(
+        "MoveNet model file '{}' not found{}: run tools/setup.sh, or set pose.model_path in the config to an existing .onnx file",
+        path.display(),
+        looked.as_ref().map(|l| format!(" (looked in: {l})")).unwrap_or_default()
+    )]
+    ModelNotFound { path: PathBuf, looked: Option<crate::assets::Looked> },
 
     #[error("failed to load model '{path}': {message}")]
     ModelLoad { path: PathBuf, message: String },
 
     /// The model file loads but its inputs/outputs are not what the model kind needs.
-    #[error("model '{file}' has {found} but {kind} expects {expected}: pass --model {suggest} or the right file")]
+    #[error("model '{file}' has {found} but {kind} expects {expected}: set pose.model = \"{suggest}\" (`keypoints`: --model {suggest}) or point pose.model_path at the right file")]
     ModelMismatch { file: String, found: String, kind: &'static str, expected: String, suggest: String },
 
     #[error("pose inference failed in {stage}: {message}")]

@@ -40,11 +40,8 @@ impl PoseEstimator {
         if !(0.0..=1.0).contains(&settings.min_confidence) || !(0.0..=1.0).contains(&settings.detection_threshold) {
             return Err(PoseError::Settings("min_confidence and detection_threshold must be within 0..1".into()));
         }
-        let path = settings.resolved_model_path();
-        // Check the model file before loading the runtime, so a typo is reported as such.
-        if !path.is_file() {
-            return Err(PoseError::ModelNotFound { path });
-        }
+        // Find the model file before loading the runtime, so a typo is reported as such.
+        let path = settings.model_file()?;
         let env = crate::onnxrt::environment(settings.onnxruntime.as_deref())?;
         let warmup = multipose_input_size(1280, 720, settings.multipose_size);
         let session = ModelSession::load(&env, settings.model_kind, &path, settings.threads, (warmup.1, warmup.0))?;

@@ -59,7 +59,7 @@ impl ModelSession {
         warmup_hw: (u32, u32),
     ) -> Result<Self, PoseError> {
         if !path.is_file() {
-            return Err(PoseError::ModelNotFound { path: path.to_path_buf() });
+            return Err(PoseError::ModelNotFound { path: path.to_path_buf(), looked: None });
         }
         let load_err = |e: &dyn std::fmt::Display| PoseError::ModelLoad { path: path.to_path_buf(), message: e.to_string() };
         let session = Session::builder(env)

@@ -2,6 +2,7 @@
 
 use std::{fmt, path::PathBuf, str::FromStr};
 
+use super::error::PoseError;
 use super::track::PerformerPolicy;
 use super::types::DEFAULT_MIN_CONFIDENCE;
 
@@ -36,7 +37,8 @@ impl ModelKind {
         }
     }
 
-    /// `models/movenet-<kind>.onnx`, relative to the current directory.
+    /// `models/movenet-<kind>.onnx`, relative to the repository root (found by
+    /// [`PoseSettings::model_file`]).
     pub fn default_model_path(self) -> PathBuf {
         PathBuf::from(format!("models/movenet-{}.onnx", self.name()))
     }
@@ -65,7 +67,7 @@ impl FromStr for ModelKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoseSettings {
     pub model_kind: ModelKind,
-    /// Model file; `None` means `models/movenet-<kind>.onnx`.
+    /// Model file; `None` means `models/movenet-<kind>.onnx` (see [`PoseSettings::model_file`]).
     pub model_path: Option<PathBuf>,
     /// ONNX Runtime library; `None` means `ORT_DYLIB_PATH`, then `.local/onnxruntime/libonnxruntime.so`.
     pub onnxruntime: Option<PathBuf>,
@@ -104,8 +106,17 @@ impl PoseSettings {
         PoseSettings { model_kind, ..Default::default() }
     }
 
-    /// The model file to load.
-    pub fn resolved_model_path(&self) -> PathBuf {
-        self.model_path.clone().unwrap_or_else(|| self.model_kind.default_model_path())
+    /// The model file to load: `pose.model_path` as given, else `models/movenet-<kind>.onnx`
+    /// found by [`crate::assets::locate`] (working directory, beside the executable, install
+    /// prefix). A missing file is [`PoseError::ModelNotFound`], saying where it looked.
+    pub fn model_file(&self) -> Result<PathBuf, PoseError> {
+        match &self.model_path {
+            Some(p) if p.is_file() => Ok(p.clone()),
+            Some(p) => Err(PoseError::ModelNotFound { path: p.clone(), looked: None }),
+            None => {
+                let default = self.model_kind.default_model_path();
+                crate::assets::locate(&default).map_err(|looked| PoseError::ModelNotFound { path: default, looked: Some(looked) })
+            }
+        }
     }
 }

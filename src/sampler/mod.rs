@@ -16,7 +16,7 @@ use rand::Rng;
 
 use crate::diffusion::{randn, NoiseSchedule};
 
-/// Something that predicts x̂0 from (x_t [B, S, D], t: f32 [B] per clip or [B, S] per frame).
+/// Something that predicts x̂0 from (x_t \[B, S, D\], t: f32 \[B\] per clip or \[B, S\] per frame).
 pub trait X0Model {
     /// Conditional prediction D(x, t, p).
     fn predict(&self, x_t: &Tensor, t: &Tensor) -> Result<Tensor>;
@@ -90,13 +90,13 @@ pub enum InfillMode {
     CleanKnown,
 }
 
-/// Known frames for in-filling: `known` [B, S, D] and `mask` [B, S] (1 = known, 0 = generate).
+/// Known frames for in-filling: `known` \[B, S, D\] and `mask` \[B, S\] (1 = known, 0 = generate).
 #[derive(Debug, Clone, Copy)]
 pub struct Infill<'a> {
     pub known: &'a Tensor,
     pub mask: &'a Tensor,
     pub mode: InfillMode,
-    /// The noise of q(x_known, t) ([B, S, D]), the same at every step; `None`: fresh each step.
+    /// The noise of q(x_known, t) (\[B, S, D\]), the same at every step; `None`: fresh each step.
     pub noise: Option<&'a Tensor>,
 }
 
@@ -125,7 +125,7 @@ pub struct SampleOptions<'a> {
     pub infill: Option<Infill<'a>>,
 }
 
-/// Runs the reverse process from `x_init` (noise x_T, [B, S, D]); returns x̂0.
+/// Runs the reverse process from `x_init` (noise x_T, \[B, S, D\]); returns x̂0.
 pub fn sample<R: Rng>(model: &dyn X0Model, sched: &dyn Scheduler, x_init: Tensor, opts: &SampleOptions, rng: &mut R) -> Result<Tensor> {
     let (b, s, _) = x_init.dims3()?;
     let ts = sched.timesteps(opts.steps);

@@ -1,10 +1,12 @@
 //! Crash-safe BVH recorder on mocapd's one SMPL-24 BVH skeleton ([`crate::motion::bvh`], the
 //! hierarchy `mocapd lift --out x.bvh` writes too). The header carries a fixed-width `Frames:`
-//! count that is patched on every flush (at most once a second, and at finish), so a file cut by
+//! count that is patched on every flush (at most every 0.5 s, and at finish), so a file cut by
 //! `kill -9` still imports up to its last flush: readers stop at the declared count. Each flush
 //! is one write of whole lines followed by the count, so a kill between flushes leaves only
 //! complete lines (what Blender's importer, which ignores the count, needs); only a kill during
 //! that sub-millisecond write can leave a partial last line, which count-honouring readers skip.
+//! The file is created with `create_new` (an existing file is never truncated); a recording that
+//! got no frame removes its file at finish.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -17,8 +19,9 @@ use crate::motion::bvh::{frame_values, skeleton, Units};
 
 /// Width of the patched `Frames:` count.
 const COUNT_WIDTH: usize = 10;
-/// Longest time frames stay in memory before a flush.
-const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// Longest time frames stay in memory before a flush (while frames arrive; the `recorders`
+/// thread also flushes when they stop).
+pub const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
 /// The BVH recorder sink.
 #[derive(Debug)]
@@ -36,7 +39,7 @@ pub struct BvhRecorder {
 }
 
 impl BvhRecorder {
-    /// Create `path` and write the header.
+    /// Create `path` (an error when it exists) and write the header.
     pub fn create(path: &Path, units: Units, fps: f32) -> Result<Self, SinkError> {
         let io = |source| SinkError::Io { path: path.to_path_buf(), source };
         let bvh = skeleton(units, fps);
@@ -46,7 +49,7 @@ impl BvhRecorder {
         let frames_line = format!("Frames: {:<COUNT_WIDTH$}\n", 0);
         let header = format!("{hierarchy}MOTION\n{frames_line}Frame Time: {}\n", bvh.frame_time);
         let count_at = (hierarchy.len() + "MOTION\nFrames: ".len()) as u64;
-        let mut file = File::create(path).map_err(io)?;
+        let mut file = super::take::create_new(path)?;
         file.write_all(header.as_bytes()).map_err(io)?;
         let order = bvh_write::write_order(&bvh);
         Ok(Self {
@@ -120,9 +123,17 @@ impl Sink for BvhRecorder {
         Ok(())
     }
 
+    /// Flushes and closes; a recording without a frame removes its (header-only) file.
     fn finish(&mut self) -> Result<(), SinkError> {
+        if self.file.is_none() {
+            return Ok(());
+        }
         self.flush()?;
         self.file = None;
+        if self.written_frames == 0 {
+            tracing::info!("no frame recorded: removed the empty {}", self.path.display());
+            std::fs::remove_file(&self.path).map_err(|source| SinkError::Io { path: self.path.clone(), source })?;
+        }
         Ok(())
     }
 

@@ -1,5 +1,7 @@
 //! Sinks: where finished motion frames go. Live senders ([`vmc`] for avatar apps, [`osc`] for
-//! engines and tools) and recorders ([`bvh`], [`vrma`]), all behind one [`Sink`] trait.
+//! engines and tools) and recorders ([`bvh`], [`vrma`], [`motion`]), all behind one [`Sink`]
+//! trait. [`take`] names each run's recordings so no take is ever overwritten; [`recover`]
+//! rebuilds a crashed take's `.vrma` and BVH from its crash-safe `mocapd.motion/1` file.
 //!
 //! Every sink takes a [`MotionFrame`] (SMPL-24 local rotations, right-handed Y up), sanitises it
 //! ([`MotionFrame::sanitized`]) so no NaN ever leaves, converts it for its target ([`unity`] for VMC) and counts
@@ -10,6 +12,8 @@ pub mod glb;
 pub mod humanoid;
 pub mod motion;
 pub mod osc;
+pub mod recover;
+pub mod take;
 pub mod udp;
 pub mod unity;
 pub mod vmc;
@@ -36,6 +40,8 @@ pub enum SinkError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("invalid VRM file {path}: {reason}")]
     Vrm { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Motion(#[from] crate::motion::MotionFileError),
     #[error("nothing recorded: {0}")]
     Empty(String),
     #[error("sink already finished")]

@@ -4,6 +4,11 @@
 //! and a translation channel for the hips, and the `VRMC_vrm_animation` root extension that
 //! maps VRM 1.0 bone names to nodes. VRM 1.0 faces +Z like SMPL: local rotations go in as they
 //! are, with no handedness flip.
+//!
+//! The file is written whole at finish, to `NAME.vrma.partial` then renamed, so a `.vrma` that
+//! exists is complete, and never over an existing file. Nothing is written for a recording
+//! without a frame. After a crash (no finish), `mocapd recover` writes it from the take's
+//! `mocapd.motion/1` file ([`super::recover`]).
 
 use std::path::{Path, PathBuf};
 
@@ -149,15 +154,23 @@ impl Sink for VrmaRecorder {
         Ok(())
     }
 
-    /// Write the file (once); later calls do nothing.
+    /// Write the file (once; nothing without a frame); later calls do nothing.
     fn finish(&mut self) -> Result<(), SinkError> {
         if self.finished {
             return Ok(());
         }
-        let bytes = self.encode()?;
-        std::fs::write(&self.path, &bytes).map_err(|source| SinkError::Io { path: self.path.clone(), source })?;
-        self.stats.bytes += bytes.len() as u64;
         self.finished = true;
+        if self.is_empty() {
+            tracing::info!("no frame recorded: {} not written", self.path.display());
+            return Ok(());
+        }
+        let bytes = self.encode()?;
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(".partial");
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, &bytes).map_err(|source| SinkError::Io { path: tmp.clone(), source })?;
+        super::take::publish(&tmp, &self.path)?;
+        self.stats.bytes += bytes.len() as u64;
         Ok(())
     }
 

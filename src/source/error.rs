@@ -15,6 +15,8 @@ pub enum SourceError {
     FileNotFound(PathBuf),
     #[error("'{0}' is a directory, not a video file: pass it as an image directory source")]
     FileIsDirectory(PathBuf),
+    #[error("video file '{0}' is empty (0 bytes): give a complete recording")]
+    EmptyFile(PathBuf),
     #[error("'{path}' is not a readable video (corrupt or unsupported codec): re-encode it with ffmpeg -i {path} -c:v libx264 out.mp4", path = .0.display())]
     NotAVideo(PathBuf),
     #[error("cannot open camera {0}: no such device (list cameras with v4l2-ctl --list-devices)")]

@@ -22,6 +22,11 @@ pub(crate) fn open_file(path: &Path) -> Result<(FileReader, Mat, StreamInfo), So
     if !path.exists() {
         return Err(SourceError::FileNotFound(path.to_path_buf()));
     }
+    // An empty file is refused before OpenCV sees it: its GStreamer backend would print a page
+    // of GStreamer-CRITICAL warnings before giving up.
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+        return Err(SourceError::EmptyFile(path.to_path_buf()));
+    }
     let not_video = || SourceError::NotAVideo(path.to_path_buf());
     let mut cap = match capture::open_file(path) {
         Ok(Some(cap)) => cap,

@@ -28,8 +28,18 @@ pub struct RunSummary {
     pub curve: Vec<(usize, f32, f32)>,
 }
 
-/// Reads `dir/log.jsonl` and summarises its validation lines.
+/// Checks the MPJPE threshold's range (`--mpjpe-mm`): finite and positive. [`summarise`] calls it.
+pub fn check_threshold(threshold_mm: f32) -> Result<(), TrainError> {
+    if threshold_mm.is_finite() && threshold_mm > 0.0 {
+        return Ok(());
+    }
+    Err(TrainError::Compare(format!("--mpjpe-mm must be a finite MPJPE in mm > 0, got {threshold_mm}")))
+}
+
+/// Reads `dir/log.jsonl` and summarises its validation lines (steps to `threshold_mm`, checked
+/// by [`check_threshold`]).
 pub fn summarise(dir: &Path, threshold_mm: f32) -> Result<RunSummary, TrainError> {
+    check_threshold(threshold_mm)?;
     let log = dir.join("log.jsonl");
     if !log.is_file() {
         return Err(TrainError::Compare(format!(

@@ -194,7 +194,7 @@ fn bad_input_gives_clear_errors() {
     let e = build(&opts).expect_err("no takes");
     assert!(matches!(e, DataError::NoTakes { .. }), "{e}");
     let e = build(&BuildOptions { cameras: 0, ..opts }).expect_err("bad options");
-    assert_eq!(e.to_string(), "invalid option: cameras must be at least 1");
+    assert_eq!(e.to_string(), "invalid option: --cameras must be at least 1");
 }
 
 #[test]

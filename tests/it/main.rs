@@ -20,3 +20,4 @@ mod skeleton;
 mod smpl_npz;
 mod source;
 mod train;
+mod validator;

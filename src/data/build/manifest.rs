@@ -295,7 +295,10 @@ pub(super) const POSE2D_DOC: &str = "COCO-17 (u, v, score) of a random body (bon
 /// Read a built manifest.
 pub fn read_manifest(dir: &Path) -> Result<Manifest, DataError> {
     let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DataError::NoDataset { dir: dir.to_path_buf() },
+        _ => io(&path)(e),
+    })?;
     let m: Manifest = serde_json::from_str(&text).map_err(|source| DataError::Json { path: path.clone(), source })?;
     if m.format != FORMAT || m.version != VERSION {
         return Err(DataError::BadDataset { path, reason: format!("format {} v{}, expected {FORMAT} v{VERSION}", m.format, m.version) });

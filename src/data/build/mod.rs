@@ -11,8 +11,8 @@
 //! model's normalisation; each view's target is the window in that camera's gravity-view frame
 //! ([`crate::motion::contract`]) as the 151-dim features ([`crate::motion::codec`]), on the SMPL
 //! mean skeleton. Output in `out_dir`: `train-NNNNN.safetensors`,
-//! `val-NNNNN.safetensors` (tensors `motion` [N,150,151] f32, `pose2d` [N,150,17,3] f32, `take`
-//! [N] i64 = index into the manifest's `takes`, `speed` [N] f32, `mirrored` [N] u8) and
+//! `val-NNNNN.safetensors` (tensors `motion` \[N,150,151\] f32, `pose2d` \[N,150,17,3\] f32, `take`
+//! \[N\] i64 = index into the manifest's `takes`, `speed` \[N\] f32, `mirrored` \[N\] u8) and
 //! `manifest.json` ([`Manifest`]). Deterministic given the seed: same options, same bytes.
 //!
 //! Real takes also come from BVH folders (`bvh_dirs`, `--bvh-dir`; [`crate::data::cmu`]: e.g.
@@ -47,7 +47,7 @@ use crate::motion::frame2d::{normalize_sequence, NORM_MIN_SCORE};
 use crate::motion::placement::{canonicalize, place_clip, Placement};
 use crate::motion::Contract;
 use crate::skeleton::coco::NUM_COCO;
-use plan::{bar, check_options, pad_to, plan, seed_for};
+use plan::{bar, pad_to, plan, seed_for};
 use shard::ShardWriter;
 
 /// Data-set format name and version in the manifest.
@@ -138,6 +138,40 @@ impl Default for BuildOptions {
     }
 }
 
+impl BuildOptions {
+    /// Checks every option's range, naming the CLI flag where there is one (`--cameras` ≥ 1,
+    /// `--procedural-minutes` finite ≥ 0, `--max-procedural-share` in \[0, 1\]); [`build`] calls
+    /// it before reading anything.
+    pub fn validate(&self) -> Result<(), DataError> {
+        let bad = |s: String| Err(DataError::BadOptions(s));
+        if self.cameras == 0 {
+            return bad("--cameras must be at least 1".into());
+        }
+        if !(self.procedural_minutes.is_finite() && self.procedural_minutes >= 0.0) {
+            return bad(format!("--procedural-minutes must be a finite number of minutes >= 0, got {}", self.procedural_minutes));
+        }
+        if !(0.0..=1.0).contains(&self.max_procedural_share) {
+            return bad(format!("--max-procedural-share must be in [0, 1], got {}", self.max_procedural_share));
+        }
+        if self.clip_len < 2 {
+            return bad("clip_len must be at least 2".into());
+        }
+        if self.stride == 0 || self.procedural_stride == 0 {
+            return bad("strides must be positive".into());
+        }
+        if self.shard_size == 0 {
+            return bad("shard_size must be positive".into());
+        }
+        if self.speeds.is_empty() || self.speeds.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return bad("speeds must be positive, finite and not empty".into());
+        }
+        if !(0.0..1.0).contains(&self.val_fraction) {
+            return bad("val_fraction must be in [0, 1)".into());
+        }
+        Ok(())
+    }
+}
+
 fn default_max_procedural_share() -> f32 {
     0.25
 }
@@ -145,7 +179,7 @@ fn default_max_procedural_share() -> f32 {
 /// Build the data set (see the module docs).
 pub fn build(o: &BuildOptions) -> Result<BuildReport, DataError> {
     let start = Instant::now();
-    check_options(o)?;
+    o.validate()?;
     let plan::Planned { mut takes, rejected, subjects, procedural_cap } = plan(o, o.progress)?;
     if takes.is_empty() {
         return Err(DataError::NoTakes { dir: o.raw_dir.clone() });

@@ -48,35 +48,6 @@ pub(super) fn bar(show: bool, len: u64, msg: &'static str) -> ProgressBar {
     pb
 }
 
-pub(super) fn check_options(o: &BuildOptions) -> Result<(), DataError> {
-    let bad = |s: &str| Err(DataError::BadOptions(s.to_string()));
-    if o.clip_len < 2 {
-        return bad("clip_len must be at least 2");
-    }
-    if o.stride == 0 || o.procedural_stride == 0 {
-        return bad("strides must be positive");
-    }
-    if o.cameras == 0 {
-        return bad("cameras must be at least 1");
-    }
-    if o.shard_size == 0 {
-        return bad("shard_size must be positive");
-    }
-    if o.speeds.is_empty() || o.speeds.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-        return bad("speeds must be positive, finite and not empty");
-    }
-    if !(0.0..1.0).contains(&o.val_fraction) {
-        return bad("val_fraction must be in [0, 1)");
-    }
-    if !(o.procedural_minutes.is_finite() && o.procedural_minutes >= 0.0) {
-        return bad("procedural_minutes must be >= 0");
-    }
-    if !(0.0..=1.0).contains(&o.max_procedural_share) {
-        return bad("max_procedural_share must be in [0, 1]");
-    }
-    Ok(())
-}
-
 /// Hold the last frame until the clip has `len` frames.
 pub(super) fn pad_to(m: &Motion, len: usize) -> Motion {
     let mut out = m.clone();

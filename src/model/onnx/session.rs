@@ -58,8 +58,8 @@ impl OnnxDenoiser {
         Ok(me)
     }
 
-    /// x̂0 = D(x_t, t, cond), as [`Denoiser::forward`]: x_t [B, S, motion_dim], t [], [B] or
-    /// [B, S] (any dtype), S ≤ frames.
+    /// x̂0 = D(x_t, t, cond), as [`Denoiser::forward`]: x_t \[B, S, motion_dim\], t \[\], \[B\] or
+    /// \[B, S\] (any dtype), S ≤ frames.
     pub fn forward(&self, x_t: &Tensor, t: &Tensor, cond: &PoseCondition) -> Result<Tensor, OnnxError> {
         let bad = |e: candle_core::Error| OnnxError::Input(e.to_string());
         let (b, s, m) = x_t.dims3().map_err(bad)?;

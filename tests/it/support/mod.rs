@@ -64,6 +64,13 @@ pub fn tiny_checkpoint(dir: &Path) -> PathBuf {
     path
 }
 
+/// Python 3 with the python-osc that tools/setup.sh installs into `.local/python`.
+pub fn python_with_osc() -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.env("PYTHONPATH", manifest_dir().join(".local/python"));
+    cmd
+}
+
 /// Logs from the library show up in failing tests' output.
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()

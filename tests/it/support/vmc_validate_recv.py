@@ -1,8 +1,11 @@
 """Strict VMC Marionette-side validator built on python-osc 1.10.2 (parsing only).
 Listens on 127.0.0.1:PORT, parses every datagram (bundles flattened), checks the
-OSC type-tag string of each VMC message against the spec, prints a JSON summary."""
-# Copied from vmc_validate_recv.py of the mocapd shared test tools; only this line was added. Used by tests/it/sink.rs.
-import json, socket, sys, time
+OSC type-tag string of each VMC message against the spec and that every float is
+finite, prints a JSON summary."""
+# Copied from vmc_validate_recv.py of the mocapd shared test tools; this line and the finiteness
+# check (math.isfinite on every float; the norm test alone passes NaN) were added. Used by
+# tests/it/sink.rs and tests/it/validator.rs.
+import json, math, socket, sys, time
 from pythonosc.osc_packet import OscPacket
 from pythonosc.parsing import osc_types
 
@@ -48,6 +51,9 @@ def main(port=39539, seconds=3.0):
             tag = typetag(m.dgram)
             if m.address in EXPECTED and tag not in EXPECTED[m.address]:
                 errors.append(f"{m.address}: bad type tag ,{tag}")
+            for i, p in enumerate(m.params):
+                if isinstance(p, float) and not math.isfinite(p):
+                    errors.append(f"{m.address}: argument {i} is not finite ({p})")
             if m.address in ("/VMC/Ext/Bone/Pos",):
                 name = m.params[0]
                 if name not in HUMAN_BODY_BONES:
@@ -55,7 +61,7 @@ def main(port=39539, seconds=3.0):
                 bones.add(name)
                 x, y, z, w = m.params[4:8]
                 n = (x*x + y*y + z*z + w*w) ** 0.5
-                if abs(n - 1.0) > 1e-3:
+                if not abs(n - 1.0) <= 1e-3:  # also true for NaN
                     errors.append(f"{name}: non-unit quaternion |q|={n:.4f}")
     print(json.dumps({"counts": counts, "bones": sorted(bones), "errors": errors,
                       "max_datagram_bytes": max_dgram, "bundles": bundles}, indent=1))
