@@ -21,36 +21,6 @@ fn corpus() -> Option<PathBuf> {
     }
 }
 
-/// Every corpus take through load + check, with its stats (run by hand with --ignored).
-#[test]
-#[ignore]
-fn survey_corpus_checks() {
-    let Some(dir) = corpus() else { return };
-    let limits =
-        CheckLimits { min_grounded: 0.0, max_angular_speed: f32::INFINITY, max_root_speed: f32::INFINITY, ..CheckLimits::default() };
-    for e in cmu::list_dir(&dir).expect("list") {
-        let rig = rigs::rig(e.skeleton.as_deref().expect("skeleton")).expect("rig");
-        let rig = rigs::RigMap { skip_frames: 0, ..*rig };
-        match sources::load(&e.path, Some(&rig), &e.rel) {
-            Err(err) => println!("SURVEY {} LOADFAIL {err}", e.rel),
-            Ok(l) => match retarget::check(&l.motion, &limits) {
-                Err(r) => println!("SURVEY {} CHECKFAIL {r}", e.rel),
-                Ok(s) => println!(
-                    "SURVEY {} {} {:.1}s grounded {:.2} w {:.1} j{} f{} v {:.2}",
-                    e.rel,
-                    rig.name,
-                    s.seconds,
-                    s.grounded,
-                    s.max_angular_speed.0,
-                    s.max_angular_speed.1,
-                    s.max_angular_speed.2,
-                    s.max_root_speed
-                ),
-            },
-        }
-    }
-}
-
 use crate::bvh::Bvh;
 use crate::skeleton::fk::forward_kinematics;
 use crate::skeleton::rotation::{add, axis_angle_to_quat, dot, norm, quat_rotate, scale, sub, Quat, Vec3, QUAT_IDENTITY};

@@ -289,3 +289,40 @@ pub fn project_clip(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// 2000 random cameras stay in their ranges and cover them: landscape and portrait images,
+    /// webcam to phone fields of view, both pitch signs, static and moving cameras, headings all
+    /// around; and the camera really sits at its heading (what the gravity-view target assumes).
+    #[test]
+    fn random_cameras_cover_their_ranges() {
+        let r = CameraRanges::default();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let cams: Vec<CameraPath> = (0..2000).map(|_| CameraPath::random(&r, 5.0, &mut rng)).collect();
+        let fov = |c: &CameraPath| (2.0 * (c.width * 0.5 / c.focal).atan()).to_degrees();
+        for c in &cams {
+            assert!(IMAGE_SIZES.contains(&(c.width, c.height)));
+            assert!((r.fov_deg.0 - 0.01..=r.fov_deg.1 + 0.01).contains(&fov(c)), "fov {}", fov(c));
+            assert!((r.pitch_deg.0 - 0.01..=r.pitch_deg.1 + 0.01).contains(&c.pitch.to_degrees()));
+            assert!(c.roll.to_degrees().abs() <= r.roll_deg + 0.01);
+            assert!(c.yaw_rate.to_degrees().abs() <= r.orbit_deg_s + 0.01 && c.distance >= 1.2);
+        }
+        let share = |f: &dyn Fn(&CameraPath) -> bool| cams.iter().filter(|c| f(c)).count() as f32 / cams.len() as f32;
+        assert!((share(&|c| c.height > c.width) - 0.2).abs() < 0.05, "portrait share");
+        assert!((share(&|c| c.yaw_rate == 0.0 && c.dolly_rate == 0.0) - r.static_share).abs() < 0.05, "static share");
+        assert!(share(&|c| fov(c) < 45.0) > 0.1 && share(&|c| fov(c) > 65.0) > 0.1, "fields of view");
+        assert!(share(&|c| c.pitch < 0.0) > 0.1 && share(&|c| c.yaw > std::f32::consts::PI) > 0.4, "pitch and heading");
+        // The camera at t = 0 stands at heading `yaw` from its target: (sin yaw, ., cos yaw).
+        let c = &cams[0];
+        let cam = c.camera(0.0, [0.0; 3]);
+        let centre = crate::skeleton::rotation::mat_vec(&crate::skeleton::rotation::mat_transpose(&cam.rotation), cam.translation);
+        let eye = [-centre[0], -centre[1], -centre[2]];
+        let h = (eye[0].powi(2) + eye[2].powi(2)).sqrt();
+        assert!((eye[0] / h - c.yaw.sin()).abs() < 1e-4 && (eye[2] / h - c.yaw.cos()).abs() < 1e-4, "eye {eye:?} yaw {}", c.yaw);
+    }
+}

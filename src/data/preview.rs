@@ -20,6 +20,7 @@ use super::rigs;
 use super::sources;
 use crate::motion::placement::canonicalize;
 use crate::motion::{normalize_sequence, Contract, Motion};
+use crate::skeleton::coco::COCO_EDGES;
 use crate::skeleton::coco::{coco_from_pose, NUM_COCO};
 use crate::skeleton::rotation::Vec3;
 use crate::skeleton::smpl::{parent, JOINT_NAMES, NUM_JOINTS};
@@ -98,25 +99,6 @@ pub fn load_clip(clip: &str, rig: Option<&str>, raw: &Path, seed: u64) -> Result
     let (m, _) = sources::load_file(file, Some(rig_map.unwrap_or(def.rig)), &id)?;
     Ok((id, rig_map.unwrap_or(def.rig).name.to_string(), m))
 }
-
-const COCO_EDGES: [(usize, usize); 16] = [
-    (0, 1),
-    (0, 2),
-    (1, 3),
-    (2, 4),
-    (5, 6),
-    (5, 7),
-    (7, 9),
-    (6, 8),
-    (8, 10),
-    (5, 11),
-    (6, 12),
-    (11, 12),
-    (11, 13),
-    (13, 15),
-    (12, 14),
-    (14, 16),
-];
 
 fn side_color(name: &str) -> Scalar {
     if name.starts_with("left") {

@@ -270,6 +270,7 @@ pub fn lift_file(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftRep
     }
     opts.validate(None)?;
     let lifter = Lifter::load(&opts.checkpoint)?.with_engine(opts.engine, None)?;
+    opts.validate(Some(lifter.frames()))?;
     let track = read_track(input)?;
     let t0 = Instant::now();
     let lifted = lift_track(&lifter, &track, opts)?;

@@ -1,6 +1,7 @@
 //! Pictures of pose results: skeletons drawn on frames, and a contact sheet of several frames.
 
-use super::types::{Person, PoseFrame, COCO17_EDGES};
+use super::types::{Person, PoseFrame};
+use crate::skeleton::coco::COCO_EDGES;
 use opencv::core::{self, Mat, Point, Rect, Scalar, Size, Vector};
 use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc};
@@ -33,7 +34,7 @@ pub fn draw_pose(image: &mut Mat, pose: &PoseFrame, min_confidence: f32) -> open
 
 fn draw_person(image: &mut Mat, p: &Person, min_c: f32, colour: Scalar, thick: i32) -> opencv::Result<()> {
     let k = &p.keypoints;
-    for &(a, b) in &COCO17_EDGES {
+    for &(a, b) in &COCO_EDGES {
         let sure = k[a].is_confident(min_c) && k[b].is_confident(min_c);
         let c = if sure { colour } else { bgr(DOUBTFUL) };
         imgproc::line(image, pt(k[a].x, k[a].y), pt(k[b].x, k[b].y), c, if sure { thick } else { 1 }, imgproc::LINE_AA, 0)?;

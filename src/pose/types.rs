@@ -5,26 +5,6 @@ use serde::{Deserialize, Serialize};
 /// Number of COCO keypoints and their names in model output order (defined with the skeleton).
 pub use crate::skeleton::coco::{COCO_NAMES as COCO17_NAMES, NUM_COCO as NUM_KEYPOINTS};
 
-/// Bones drawn between COCO-17 keypoints (index pairs).
-pub const COCO17_EDGES: [(usize, usize); 16] = [
-    (0, 1),
-    (0, 2),
-    (1, 3),
-    (2, 4),
-    (5, 6),
-    (5, 7),
-    (7, 9),
-    (6, 8),
-    (8, 10),
-    (5, 11),
-    (6, 12),
-    (11, 12),
-    (11, 13),
-    (13, 15),
-    (12, 14),
-    (14, 16),
-];
-
 /// Below this confidence a keypoint is "marked": kept as the model gave it, but not trusted.
 pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.3;
 

@@ -119,7 +119,7 @@ fn recover_vrma(path: PathBuf, frames: &[MotionFrame], fps: f64, o: &RecoverOpti
     if exists(&path) {
         // A .vrma appears whole (renamed into place), so one that exists is the finished take's.
         let why = match std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| glb::decode(&b)) {
-            Ok(_) => "it exists (written when the recording ended)".to_string(),
+            Ok(_) => "it exists (a .vrma is only ever written whole)".to_string(),
             Err(e) => format!("it exists but does not parse ({e}); move it away and run `mocapd recover` again"),
         };
         return Ok(FileOutcome { path, outcome: Outcome::Kept { why } });

@@ -33,6 +33,26 @@ pub const COCO_NAMES: [&str; NUM_COCO] = [
     "right_ankle",
 ];
 
+/// Bones drawn between COCO-17 keypoints (index pairs).
+pub const COCO_EDGES: [(usize, usize); 16] = [
+    (0, 1),
+    (0, 2),
+    (1, 3),
+    (2, 4),
+    (5, 6),
+    (5, 7),
+    (7, 9),
+    (6, 8),
+    (8, 10),
+    (5, 11),
+    (6, 12),
+    (11, 12),
+    (11, 13),
+    (13, 15),
+    (12, 14),
+    (14, 16),
+];
+
 /// Where each COCO keypoint comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum CocoSource {

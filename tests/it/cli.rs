@@ -1,11 +1,12 @@
 //! The `mocapd` binary end to end: the keypoints job on the demo video (one run per kind of
-//! preview, each checked for the keypoint file too), and bad input giving one clear message and a
-//! non-zero exit, never a panic.
+//! preview, each checked for the keypoint file too), bad input and out-of-range numbers giving
+//! one clear message and a non-zero exit, never a panic, and the binary run from another
+//! working directory.
 
 use std::path::Path;
 
-use crate::support::demo::{demo_poses, DEMO, DEMO_FRAMES};
-use crate::support::{fails_with, mocapd};
+use crate::support::demo::{demo_poses, demo_video, DEMO, DEMO_FRAMES};
+use crate::support::{fails_with, mocapd, mocapd_command};
 use mocapd::pose::record::KeypointReader;
 use opencv::prelude::{MatTraitConst, VideoCaptureTrait, VideoCaptureTraitConst};
 
@@ -92,4 +93,105 @@ fn video_preview_has_every_frame() {
         n += 1;
     }
     assert_eq!(n, DEMO_FRAMES);
+}
+
+/// Every number on the command line is range-checked before anything runs, like a config key:
+/// the message names the flag and its range, and nothing is written.
+#[test]
+fn cli_numbers_are_validated_like_config_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (kp, out) = (p("none.jsonl"), p("o.jsonl"));
+    let lift = |flag: &str, v: &str, needle: &str| fails_with(&["lift", &kp, "--out", &out, flag, v], needle);
+    for g in ["nan", "NaN", "inf", "-inf", "-5", "20.5"] {
+        lift("--guidance", g, "--guidance must be a finite weight in [0, 20]");
+    }
+    lift("--steps", "100000", "--steps must be in 1..=1000");
+    lift("--steps", "0", "--steps must be in 1..=1000");
+    lift("--hop", "0", "--hop must be at least 1");
+    // The window's length comes from the checkpoint: checked once it is loaded, before the input.
+    lift("--hop", "151", "--hop must be in 1..=150");
+    assert!(!Path::new(&out).exists(), "nothing is written");
+
+    let data = p("no-data");
+    fails_with(&["eval", "--data", &data, "--steps", "1001"], "--steps must be in 1..=1000");
+    fails_with(&["eval", "--data", &data, "--guidance", "nan"], "--guidance must be a finite weight in [0, 20]");
+    fails_with(&["eval", "--data", &data, "--streaming", "--hop", "0"], "--hop must be at least 1");
+
+    for d in ["0", "-1", "nan", "inf"] {
+        fails_with(&["bench", DEMO, "--duration", d], "--duration must be a finite number of seconds > 0");
+    }
+    for t in ["0", "-3", "nan", "inf"] {
+        fails_with(&["train", "--compare", &data, "--mpjpe-mm", t], "--mpjpe-mm must be a finite MPJPE in mm > 0");
+    }
+    let build = |flag: &str, v: &str, needle: &str| fails_with(&["data", "build", "--raw", &data, "--out", &p("built"), flag, v], needle);
+    build("--cameras", "0", "--cameras must be at least 1");
+    for m in ["nan", "-1", "inf"] {
+        build("--procedural-minutes", m, "--procedural-minutes must be a finite number of minutes >= 0");
+    }
+    build("--max-procedural-share", "1.5", "--max-procedural-share must be in [0, 1]");
+    assert!(!dir.path().join("built").exists(), "nothing is built");
+}
+
+/// Messages: each cause once, no colour codes when stderr is not a terminal, what to do on a
+/// fresh clone, a short message for an empty video, and hints that name what the command has.
+#[test]
+fn messages_say_each_cause_once_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+
+    // One cause, printed once; the log line before it has no ANSI colours (stderr is a pipe).
+    let out = mocapd(&["lift", &p("no-such.jsonl"), "--out", &p("o.jsonl")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("no-such.jsonl") && stderr.matches("os error 2").count() == 1, "cause repeated:\n{stderr}");
+    assert!(stderr.contains("INFO") && !stderr.contains('\x1b'), "colour codes in a log that is not a terminal:\n{stderr:?}");
+
+    // A fresh clone has no data set: eval and data stats say how to make one.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for d in [p("missing"), empty.to_str().unwrap().to_string()] {
+        fails_with(&["eval", "--data", &d], "run `mocapd data fetch` then `mocapd data build`");
+        fails_with(&["data", "stats", "--dir", &d], "run `mocapd data fetch` then `mocapd data build`");
+    }
+
+    // A 0-byte video: one short message, no page of GStreamer warnings before it.
+    let video = dir.path().join("empty.mp4");
+    std::fs::write(&video, b"").unwrap();
+    let out = mocapd(&["keypoints", video.to_str().unwrap(), "--out", &p("k.jsonl")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("empty.mp4' is empty (0 bytes)"), "{stderr}");
+    assert!(!stderr.contains("CRITICAL") && stderr.lines().count() <= 4, "{} lines:\n{stderr}", stderr.lines().count());
+    fails_with(&["run", video.to_str().unwrap()], "is empty (0 bytes)");
+
+    // `run` has no --model or --checkpoint: its hints name the config keys.
+    let cfg = dir.path().join("model.toml");
+    std::fs::write(&cfg, "[pose]\nmodel_path = \"models/missing.onnx\"\n").unwrap();
+    fails_with(&["--config", cfg.to_str().unwrap(), "run", DEMO], "set pose.model_path in the config");
+    let cfg = dir.path().join("ck.toml");
+    std::fs::write(&cfg, "[pipeline]\ncheckpoint = \"models/missing.safetensors\"\n").unwrap();
+    fails_with(&["--config", cfg.to_str().unwrap(), "run", DEMO], "pipeline.checkpoint in the config (`run`, `bench`)");
+    fails_with(&["lift", &p("k.jsonl"), "--out", &p("o.jsonl"), "--checkpoint", &p("none.safetensors")], "--checkpoint (`lift`, `eval`)");
+}
+
+/// The binary finds its models, checkpoint and ONNX Runtime from any working directory (beside
+/// the executable: target/release/mocapd → the repository root).
+#[test]
+fn works_from_any_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let kp = dir.path().join("k.jsonl");
+    let run = mocapd_command()
+        .current_dir(dir.path())
+        .args(["keypoints", demo_video().to_str().unwrap(), "--out", kp.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "keypoints from another directory: {}", String::from_utf8_lossy(&run.stderr));
+    let out = dir.path().join("m.jsonl");
+    let run = mocapd_command()
+        .current_dir(dir.path())
+        .args(["lift", kp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "2"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "lift from another directory: {}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), DEMO_FRAMES + 1, "header and one line per frame");
 }

@@ -1,7 +1,8 @@
 //! `mocapd run` end to end on the demo video's keypoints (support's, made once per test binary),
 //! with a tiny random checkpoint: VMC (parsed with the `vmc` crate) and plain OSC into loopback
 //! receivers, BVH / .vrma / mocapd.motion/1 recordings re-read, a receiver that is not listening,
-//! a malformed config, and SIGTERM mid-recording; and `mocapd run` on a real RTSP stream
+//! a malformed config, SIGTERM mid-recording, `kill -9` mid-recording then `mocapd recover`, and
+//! a second run that must not overwrite the first take; and `mocapd run` on a real RTSP stream
 //! (support's GStreamer server) that dies and comes back.
 
 use std::path::{Path, PathBuf};
@@ -11,8 +12,10 @@ use std::time::{Duration, Instant};
 use crate::support::demo::demo_poses;
 use crate::support::rtsp::RtspServer;
 use crate::support::udp::{free_udp_port, osc_messages, unit, vmc_frames, Receiver, VmcFrame};
-use crate::support::{fails_with, free_port, mocapd_command, signal, tiny_checkpoint};
+use crate::support::blender::blender_import;
+use crate::support::{fails_with, free_port, mocapd, mocapd_command, signal, tiny_checkpoint, wait_until};
 use mocapd::bvh::Bvh;
+use mocapd::motion::read_motion_report;
 use mocapd::sink::glb;
 use rosc::OscType;
 
@@ -38,19 +41,25 @@ fn config(dir: &Path, vmc: &str, osc: Option<&str>) -> PathBuf {
     path
 }
 
-/// Every recording is complete and parses; returns the BVH frame count.
-fn check_recordings(dir: &Path) -> usize {
-    let bvh = Bvh::read(&dir.join("take.bvh")).expect("BVH re-reads");
+/// Every recording of the take `name` in `dir` is complete and parses; returns the BVH frame count.
+fn check_take(dir: &Path, name: &str) -> usize {
+    let bvh = Bvh::read(&dir.join(format!("{name}.bvh"))).expect("BVH re-reads");
     assert!(!bvh.frames.is_empty());
     assert!(bvh.frames.iter().flatten().all(|v| v.is_finite()));
-    let (_, motion) = mocapd::motion::read_motion(&dir.join("take.jsonl")).expect("motion file parses");
-    assert_eq!(motion.len(), bvh.frames.len(), "BVH and motion file hold the same frames");
-    let bytes = std::fs::read(dir.join("take.vrma")).expect("vrma written");
+    let r = read_motion_report(&dir.join(format!("{name}.jsonl"))).expect("motion file parses");
+    assert_eq!(r.truncated, None, "a finished take ends on a whole line");
+    assert_eq!(r.frames.len(), bvh.frames.len(), "BVH and motion file hold the same frames");
+    let bytes = std::fs::read(dir.join(format!("{name}.vrma"))).expect("vrma written");
     let g = glb::decode(&bytes).expect("vrma is a GLB");
     assert!(g.json["extensions"]["VRMC_vrm_animation"].is_object());
     let acc = &g.json["accessors"][g.json["animations"][0]["samplers"][0]["input"].as_u64().expect("input") as usize];
     assert_eq!(acc["count"].as_u64(), Some(bvh.frames.len() as u64), "vrma keyframes");
     bvh.frames.len()
+}
+
+/// [`check_take`] of `take`.
+fn check_recordings(dir: &Path) -> usize {
+    check_take(dir, "take")
 }
 
 #[test]
@@ -113,6 +122,108 @@ fn sigterm_mid_recording_finalises_everything_and_a_deaf_receiver_is_fine() {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("no summary line: {stderr}"));
     assert_eq!(out_frames, n, "frames sent vs recorded");
+}
+
+/// `mocapd run` in `dir` with `cfg`, stopped with SIGTERM after `secs` (it must exit 0); its stderr.
+fn run_for(dir: &Path, cfg: &Path, input: &str, secs: f64) -> String {
+    let log = dir.join("stderr.log");
+    let mut child = mocapd_command()
+        .args(["--config", cfg.to_str().unwrap(), "run", input])
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let t0 = Instant::now();
+    while t0.elapsed().as_secs_f64() < secs && child.try_wait().expect("try_wait").is_none() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if child.try_wait().expect("try_wait").is_none() {
+        signal(child.id(), "TERM");
+    }
+    let status = child.wait().expect("wait");
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "exit after SIGTERM: {status:?}\n{stderr}");
+    stderr
+}
+
+#[test]
+fn kill_9_mid_recording_leaves_readable_files_and_recover_writes_the_vrma() {
+    let kp = demo_keypoints();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rx = Receiver::start();
+    let cfg = config(dir.path(), &rx.addr, None);
+    let log = dir.path().join("stderr.log");
+    let mut child = mocapd_command()
+        .args(["--config", cfg.to_str().unwrap(), "run", kp])
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let started = wait_until(Duration::from_secs(60), || vmc_frames(&rx.datagrams()).len() >= 100);
+    child.kill().expect("kill -9");
+    child.wait().expect("wait");
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = vmc_frames(&rx.datagrams()).len();
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(started && sent < 230, "killed mid-take: {sent} VMC frames\n{stderr}");
+
+    // Every file reads back with mocapd's own readers, missing at most the last second (30 frames).
+    let jsonl = dir.path().join("take.jsonl");
+    let r = read_motion_report(&jsonl).expect("the motion file reads after kill -9");
+    let n = r.frames.len();
+    eprintln!("kill -9 after {sent} VMC frames: motion file {n} frames, cut tail {:?}", r.truncated);
+    assert!(n + 30 >= sent && n <= sent + 30, "motion file: {n} frames, {sent} sent");
+    assert!(r.frames.iter().enumerate().all(|(k, f)| f.frame == r.frames[0].frame + k as u64), "no frame missing inside");
+    let bvh_path = dir.path().join("take.bvh");
+    let bvh = Bvh::read(&bvh_path).expect("the BVH reads after kill -9");
+    let nb = bvh.frames.len();
+    assert!(nb + 30 >= sent && nb <= sent + 30, "BVH: {nb} frames, {sent} sent");
+    blender_import(&bvh_path, bvh.joints.len(), nb);
+    assert!(!dir.path().join("take.vrma").exists(), "a .vrma is only written when the recording ends");
+
+    // `mocapd recover` writes the .vrma (and the BVH when shorter) from the motion file.
+    let out = mocapd(&["--config", cfg.to_str().unwrap(), "recover", jsonl.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "recover failed: {text}");
+    assert!(text.contains("take.vrma: written"), "{text}");
+    let g = glb::decode(&std::fs::read(dir.path().join("take.vrma")).expect("vrma")).expect("the .vrma is a GLB");
+    assert!(g.json["extensionsUsed"].as_array().expect("extensionsUsed").iter().any(|e| e == "VRMC_vrm_animation"));
+    assert!(g.json["extensions"]["VRMC_vrm_animation"]["humanoid"]["humanBones"]["hips"].is_object());
+    let acc = &g.json["accessors"][g.json["animations"][0]["samplers"][0]["input"].as_u64().expect("input") as usize];
+    assert_eq!(acc["count"].as_u64(), Some(n as u64), "vrma keyframes = motion file frames");
+    let after = Bvh::read(&bvh_path).expect("BVH reads").frames.len();
+    assert!(after >= n && after >= nb, "BVH after recover: {after} frames (was {nb}, motion file {n})");
+    // Running it again changes nothing.
+    let out = mocapd(&["--config", cfg.to_str().unwrap(), "recover", dir.path().join("take").to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.matches("kept").count() == 2, "{text}");
+}
+
+#[test]
+fn a_second_run_writes_a_new_take_and_an_empty_run_leaves_nothing() {
+    let kp = demo_keypoints();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), &format!("127.0.0.1:{}", free_udp_port()), None);
+    let files = |name: &str| ["bvh", "jsonl", "vrma"].map(|e| dir.path().join(format!("{name}.{e}")));
+    run_for(dir.path(), &cfg, kp, 2.5);
+    let first = check_take(dir.path(), "take");
+    let snapshot: Vec<Vec<u8>> = files("take").iter().map(|p| std::fs::read(p).expect("first take")).collect();
+
+    // The same config again: a new take, the first untouched.
+    let stderr = run_for(dir.path(), &cfg, kp, 2.5);
+    assert!(stderr.contains("take-002.jsonl"), "the log names the new take's files: {stderr}");
+    let second = check_take(dir.path(), "take-002");
+    eprintln!("first take {first} frames, second {second}");
+    for (p, before) in files("take").iter().zip(&snapshot) {
+        assert_eq!(&std::fs::read(p).expect("still there"), before, "{} changed", p.display());
+    }
+
+    // A run that records no frame (a keypoint file without frames) writes no file at all.
+    let empty = dir.path().join("empty.kp.jsonl");
+    let header = std::fs::read_to_string(kp).expect("keypoints").lines().next().expect("header").to_string();
+    std::fs::write(&empty, header + "\n").expect("write");
+    let stderr = run_for(dir.path(), &cfg, empty.to_str().unwrap(), 30.0);
+    assert!(stderr.contains("no frame recorded"), "{stderr}");
+    assert!(files("take-003").iter().all(|p| !p.exists()), "empty take files left behind");
+    assert!(files("take").iter().chain(&files("take-002")).all(|p| p.exists()));
 }
 
 #[test]

@@ -1,12 +1,14 @@
 //! Sink tests against real third-party parsers, loopback only: VMC through the `vmc` crate and
 //! the strict python-osc validator, plain OSC through `rosc`, BVH re-read with the project's
-//! reader (and Blender when installed), `.vrma` parsed back as glTF binary.
+//! reader (and Blender when installed), `.vrma` parsed back as glTF binary; the recorders' crash
+//! safety (cut files, no overwrite, empty takes) and `mocapd recover` at the library level.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::blender::blender_import;
 use crate::support::data::{fetched_file, try_fetched};
 use crate::support::manifest_dir;
 use crate::support::udp::{free_udp_port, osc_messages, unit, Datagrams, Receiver};
@@ -416,34 +418,6 @@ fn bvh_cut_by_a_crash_imports_up_to_the_last_flush() {
     std::mem::forget(rec);
 }
 
-/// Imports the BVH with Blender's own importer (headless) and checks the armature's bone count and
-/// the action's frame range. Debian's Blender 3.4 importer opens files with mode 'rU', which
-/// Python 3.11 removed; the script maps it to 'r' first.
-fn blender_import(path: &Path, bones: usize, frames: usize) {
-    let Ok(out) = Command::new("blender").arg("--version").output() else {
-        eprintln!("skipping the Blender import: `blender` is not installed (Debian package `blender`)");
-        return;
-    };
-    if !out.status.success() {
-        eprintln!("skipping the Blender import: `blender --version` failed");
-        return;
-    }
-    let expr = format!(
-        "import builtins, bpy, sys\n\
-         o = builtins.open\n\
-         builtins.open = lambda f, m='r', *a, **k: o(f, m.replace('U', ''), *a, **k)\n\
-         r = bpy.ops.import_anim.bvh(filepath={:?})\n\
-         ob = bpy.context.object\n\
-         ok = r == {{'FINISHED'}} and ob.type == 'ARMATURE' and len(ob.data.bones) == {bones} \\\n\
-              and tuple(ob.animation_data.action.frame_range) == (1.0, {frames}.0)\n\
-         print('blender import:', r, ob.type, len(ob.data.bones), tuple(ob.animation_data.action.frame_range))\n\
-         sys.exit(0 if ok else 1)",
-        path.display().to_string()
-    );
-    let status = Command::new("blender").args(["-b", "--factory-startup", "--python-exit-code", "1", "--python-expr", &expr]).status();
-    assert!(status.is_ok_and(|s| s.success()), "Blender failed to import {} ({bones} bones, {frames} frames expected)", path.display());
-}
-
 fn vrma_file(input: &[MotionFrame], upper_chest: bool) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("take.vrma");
@@ -574,4 +548,163 @@ fn vrma_is_a_valid_glb_with_the_vrm_animation_extension() {
         let dot: f32 = q.iter().zip(f.rotations[0].iter()).map(|(a, b)| a * b).sum();
         assert!(dot.abs() > 0.9999, "frame {k}");
     }
+}
+
+/// A cut last line (a crash mid-write) is dropped and reported; a bad line elsewhere is an error
+/// naming it.
+#[test]
+fn motion_file_with_a_cut_last_line_reads_up_to_it() {
+    use mocapd::motion::{read_motion, read_motion_report, write_motion, MotionHeader, Truncation};
+    let input = frames(20);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let whole = dir.path().join("whole.jsonl");
+    write_motion(&whole, &MotionHeader::smpl24(30.0), &input, 0.5).expect("write");
+    let text = std::fs::read_to_string(&whole).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 21);
+    let path = dir.path().join("cut.jsonl");
+    let last = lines[20];
+    for keep in [1, last.len() / 2, last.len() - 1] {
+        std::fs::write(&path, format!("{}\n{}", lines[..20].join("\n"), &last[..keep])).expect("write");
+        let r = read_motion_report(&path).expect("a cut last line is not an error");
+        assert_eq!(r.frames.len(), 19);
+        assert_eq!(r.truncated, Some(Truncation { line: 21, bytes: keep }));
+        assert_eq!(r.frames[..], read_motion(&whole).expect("reads").1[..19]);
+        assert_eq!(read_motion(&path).expect("read_motion accepts it too").1.len(), 19);
+    }
+    // Cut on a line boundary: nothing dropped; the last line without its newline is complete.
+    std::fs::write(&path, &text[..text.len() - 1]).expect("write");
+    let r = read_motion_report(&path).expect("reads");
+    assert_eq!((r.frames.len(), r.truncated), (20, None));
+    // A bad line in the middle stays an error with its line number, cut tail or not.
+    let mut bad: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    bad[4] = bad[4][..bad[4].len() / 2].to_string();
+    for tail in [String::new(), format!("\n{}", &last[..10])] {
+        std::fs::write(&path, format!("{}{tail}", bad[..20].join("\n"))).expect("write");
+        let e = read_motion_report(&path).expect_err("a bad line 5").to_string();
+        assert!(e.contains("cut.jsonl:5:"), "{e}");
+    }
+    // A complete (newline-terminated) bad last line is not a crash's cut: an error.
+    std::fs::write(&path, format!("{}\n{}\n", lines[..20].join("\n"), &last[..10])).expect("write");
+    assert!(read_motion_report(&path).expect_err("bad last line").to_string().contains(":21:"));
+    // A header cut short is an error that says so.
+    std::fs::write(&path, &lines[0][..30]).expect("write");
+    let e = read_motion_report(&path).expect_err("cut header").to_string();
+    assert!(e.contains(":1:") && e.contains("cut short"), "{e}");
+}
+
+/// The motion recorder writes whole lines only: killed between flushes (simulated: no finish,
+/// no Drop), the file holds exactly the flushed frames and reads without a dropped tail.
+#[test]
+fn motion_recording_cut_by_a_crash_ends_on_a_whole_line() {
+    use mocapd::motion::read_motion_report;
+    use mocapd::sink::motion::MotionRecorder;
+    let input = frames(400);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("crash.jsonl");
+    let mut rec = MotionRecorder::create(&path, 30.0).expect("create");
+    assert_eq!(read_motion_report(&path).expect("header-only file reads").frames.len(), 0);
+    for f in &input[..300] {
+        rec.send(f).expect("send");
+    }
+    rec.flush().expect("flush");
+    // 100 more pending (far more than a BufWriter's 8 KiB), never written whole.
+    for f in &input[300..] {
+        rec.send(f).expect("send");
+    }
+    std::mem::forget(rec);
+    let bytes = std::fs::read(&path).expect("read");
+    assert_eq!(bytes.last(), Some(&b'\n'), "ends on a whole line");
+    let r = read_motion_report(&path).expect("reads");
+    assert_eq!((r.frames.len(), r.truncated), (300, None));
+
+    // The time-based flush: frames reach the disk within 0.5 s of being sent.
+    let path = dir.path().join("timed.jsonl");
+    let mut rec = MotionRecorder::create(&path, 30.0).expect("create");
+    rec.send(&input[0]).expect("send");
+    std::thread::sleep(Duration::from_millis(600));
+    rec.send(&input[1]).expect("send");
+    assert_eq!(read_motion_report(&path).expect("reads").frames.len(), 2);
+    std::mem::forget(rec);
+}
+
+/// Recorders never truncate an existing file, and a recording without a frame leaves no file.
+#[test]
+fn recorders_never_overwrite_and_leave_nothing_when_empty() {
+    use mocapd::sink::motion::MotionRecorder;
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["old.bvh", "old.jsonl"] {
+        std::fs::write(dir.path().join(name), b"a previous take").expect("write");
+    }
+    let e = BvhRecorder::create(&dir.path().join("old.bvh"), Units::Metres, 30.0).expect_err("exists");
+    assert!(e.to_string().contains("old.bvh"), "{e}");
+    assert!(MotionRecorder::create(&dir.path().join("old.jsonl"), 30.0).is_err());
+    for name in ["old.bvh", "old.jsonl"] {
+        assert_eq!(std::fs::read(dir.path().join(name)).expect("read"), b"a previous take");
+    }
+    let (bvh, jsonl, vrma) = (dir.path().join("e.bvh"), dir.path().join("e.jsonl"), dir.path().join("e.vrma"));
+    let mut b = BvhRecorder::create(&bvh, Units::Metres, 30.0).expect("create");
+    let mut m = MotionRecorder::create(&jsonl, 30.0).expect("create");
+    let mut v = VrmaRecorder::new(&vrma, 30.0, false);
+    assert!(bvh.exists() && jsonl.exists());
+    b.finish().expect("finish");
+    m.finish().expect("finish");
+    v.finish().expect("an empty .vrma recording is not an error");
+    assert!(!bvh.exists() && !jsonl.exists() && !vrma.exists(), "no empty files left behind");
+}
+
+/// `recover` (what `mocapd recover` runs): the .vrma from the motion file, the BVH extended when
+/// it holds the motion file's first frames, nothing touched otherwise, and a second call keeps all.
+#[test]
+fn recover_writes_the_vrma_and_extends_a_short_bvh() {
+    use mocapd::sink::motion::MotionRecorder;
+    use mocapd::sink::recover::{recover, Outcome, RecoverOptions};
+    let input = frames(90);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let take = dir.path().join("take");
+    let mut m = MotionRecorder::create(&take.with_extension("jsonl"), 30.0).expect("create");
+    let mut b = BvhRecorder::create(&take.with_extension("bvh"), Units::Centimetres, 30.0).expect("create");
+    for (k, f) in input.iter().enumerate() {
+        m.send(f).expect("send");
+        b.send(f).expect("send");
+        if k == 59 {
+            b.flush().expect("flush");
+        }
+    }
+    m.flush().expect("flush");
+    // kill -9: no finish; the BVH got 60 frames to disk, the motion file 90, no .vrma.
+    std::mem::forget((m, b));
+    let mut cut = std::fs::OpenOptions::new().append(true).open(take.with_extension("jsonl")).expect("open");
+    std::io::Write::write_all(&mut cut, b"{\"frame\":90,\"t\":3.0,\"ro").expect("append a cut line");
+    assert_eq!(Bvh::read(&take.with_extension("bvh")).expect("reads").frames.len(), 60);
+
+    let r = recover(&take, &RecoverOptions::default()).expect("recover");
+    eprint!("{}", r.text());
+    assert_eq!(r.frames, 90);
+    assert!(r.truncated.is_some());
+    assert_eq!(r.vrma.outcome, Outcome::Written { frames: 90 });
+    assert_eq!(r.bvh.outcome, Outcome::Extended { from: 60, to: 90 });
+    let bvh = Bvh::read(&take.with_extension("bvh")).expect("reads");
+    assert_eq!(bvh.frames.len(), 90);
+    assert_bvh_matches(&bvh, &input, 100.0); // the file's own units kept
+    blender_import(&take.with_extension("bvh"), NUM_JOINTS, 90);
+    let g = glb::decode(&std::fs::read(take.with_extension("vrma")).expect("vrma")).expect("GLB");
+    assert!(g.json["extensions"]["VRMC_vrm_animation"].is_object());
+    assert_eq!(g.json["accessors"][0]["count"].as_u64(), Some(90));
+
+    let again = recover(&take.with_extension("jsonl"), &RecoverOptions::default()).expect("recover");
+    assert!(matches!(again.vrma.outcome, Outcome::Kept { .. }) && matches!(again.bvh.outcome, Outcome::Kept { .. }), "{again:?}");
+
+    // A BVH that is not this take's start is left alone.
+    let other = dir.path().join("other");
+    std::fs::copy(take.with_extension("jsonl"), other.with_extension("jsonl")).expect("copy");
+    let mut b = BvhRecorder::create(&other.with_extension("bvh"), Units::Metres, 30.0).expect("create");
+    for f in input[1..11].iter() {
+        b.send(f).expect("send");
+    }
+    b.finish().expect("finish");
+    let before = std::fs::read(other.with_extension("bvh")).expect("read");
+    let r = recover(&other.with_extension("bvh"), &RecoverOptions::default()).expect("recover");
+    assert!(matches!(&r.bvh.outcome, Outcome::Kept { why } if why.contains("another take")), "{r:?}");
+    assert_eq!(std::fs::read(other.with_extension("bvh")).expect("read"), before);
 }

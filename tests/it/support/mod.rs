@@ -1,8 +1,9 @@
 //! What the test modules share, each helper once: the `mocapd` binary, the demo clip's poses (made
 //! once per test binary), the fetched motion data (one cache outside the repository), a tiny random
 //! checkpoint, loopback UDP receivers and their OSC/VMC decoding, a local GStreamer RTSP server,
-//! and small waits, ports and signals.
+//! Blender's BVH import, and small waits, ports and signals.
 
+pub mod blender;
 pub mod data;
 pub mod demo;
 pub mod rtsp;
