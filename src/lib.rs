@@ -28,9 +28,9 @@
 //!   performer tracker, the `mocapd.keypoints/1` file format and the performer's 2D track.
 //! - [`window`]: the live 2D history, a ring of the performer's last S poses.
 //! - [`sink`]: where motion goes: VMC and plain OSC over UDP, crash-safe BVH, `.vrma` and
-//!   `mocapd.motion/1` recorders.
+//!   `mocapd.motion/1` recorders, take naming (never over an existing take) and crash recovery.
 //! - [`pipeline`]: `mocapd run`/`bench`: input → pose → window → denoise loop (in-filling,
-//!   One-Euro smoothing) → sink tasks on a tokio runtime, stats.
+//!   One-Euro smoothing) → UDP sender tasks on a tokio runtime and a `recorders` thread, stats.
 //! - [`data`]: motion data for training: registry fetch, BVH/AMASS/AIST++/DeepMimic readers,
 //!   retargeting onto SMPL-24, the training-set builder (virtual cameras, detector noise),
 //!   previews and stats.

@@ -52,7 +52,7 @@ enum Command {
     Bench {
         source: String,
         /// Stop after this many seconds (default: the whole input).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         duration: Option<f64>,
         /// Print the report as JSON on stdout.
         #[arg(long)]
@@ -81,7 +81,7 @@ enum Command {
         #[arg(long, num_args = 1.., value_name = "RUN", conflicts_with = "resume")]
         compare: Vec<PathBuf>,
         /// With --compare: the MPJPE (mm) whose first reaching step the table reports.
-        #[arg(long, default_value_t = 200.0, requires = "compare")]
+        #[arg(long, default_value_t = 200.0, requires = "compare", allow_negative_numbers = true)]
         mpjpe_mm: f32,
         /// With --compare: also draw the curves into this PNG (nothing is written unless asked).
         #[arg(long, requires = "compare")]
@@ -98,7 +98,7 @@ enum Command {
         #[arg(long)]
         steps: Option<usize>,
         /// Classifier-free guidance weight (0 = conditional only; default: the lifter's).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         guidance: Option<f64>,
         /// Denoiser checkpoint (default: the bundled model).
         #[arg(long)]
@@ -125,7 +125,7 @@ enum Command {
         #[arg(long)]
         steps: Option<usize>,
         /// Classifier-free guidance weight (default: the evaluation's).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         guidance: Option<f64>,
         /// Ground-truth mocapd.motion/1 file (with --keypoints) instead of the val shards.
         #[arg(long, requires = "keypoints")]
@@ -175,11 +175,11 @@ enum DataCommand {
         #[arg(long)]
         seed: Option<u64>,
         /// Minutes of procedural motion added to the real takes.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         procedural_minutes: Option<f32>,
         /// With --bvh-dir takes: the most procedural motion may be of the training minutes
         /// (default 0.25; 1 = no cap).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         max_procedural_share: Option<f32>,
         /// Virtual cameras per clip.
         #[arg(long)]

@@ -92,7 +92,8 @@ pub(super) fn parse(text: &str) -> Result<Bvh, BvhError> {
     let first = idx;
     let rest = lines.get(first..).unwrap_or(&[]);
     let n_channels: usize = joints.iter().map(|j: &Joint| j.channels.len()).sum();
-    let mut frames = Vec::with_capacity(declared);
+    // The declared count is untrusted: never reserve more rows than there are lines.
+    let mut frames = Vec::with_capacity(declared.min(rest.len()));
     for (i, l) in rest.iter().enumerate() {
         if frames.len() == declared {
             break;

@@ -214,14 +214,52 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
     };
     let caption = format!(
         "mocapd bench: {} frames, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {} dropped",
-        sent.count,
-        report.latency_ms.p50,
-        report.latency_ms.p95,
-        report.latency_ms.p99,
-        run.drops
+        sent.count, report.latency_ms.p50, report.latency_ms.p95, report.latency_ms.p99, run.drops
     );
     if let Some(path) = &o.histogram {
         histogram::write(path, &sent.latency, &caption)?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_shows_decimated_frames_and_spreads_from_the_bounded_histograms() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        let mut h = Histogram::new();
+        v.iter().for_each(|&x| h.add(x));
+        let s = Spread::of(&h);
+        let near = |a: f64, q: f64| (a - crate::pipeline::stats::quantile(&v, q)).abs() <= 0.1;
+        assert!(near(s.p50, 0.5) && near(s.p95, 0.95) && near(s.p99, 0.99) && s.max == 100.0, "{s:?}");
+        let r = BenchReport {
+            input: "in.mp4".into(),
+            input_fps: 60.0,
+            seconds: 2.0,
+            frames_in: 60,
+            frames_out: 60,
+            frames_sent: 60,
+            decimated: 60,
+            latency_ms: s.clone(),
+            stage_pose_ms: s.clone(),
+            stage_denoise_ms: s.clone(),
+            stage_sink_ms: s.clone(),
+            pose_inference_ms: s.clone(),
+            denoise_update_ms: Spread::of(&Histogram::new()),
+            updates: 50,
+            dropped: Drops { source: 0, pose_queue: 0, window: 0, sinks: 0 },
+            output_jitter_ms: 1.0,
+            cpu_seconds: 1.0,
+            cpu_cores: 0.5,
+            rss_max_mib: 100.0,
+            histogram: None,
+        };
+        assert!(r.text().contains("60 sent, 50 updates, 60 decimated (to 30 fps)"), "{}", r.text());
+        let json: serde_json::Value = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["decimated"].as_u64(), Some(60));
+        assert!(BenchOptions { input: "x".into(), duration: Some(f64::NAN), histogram: None }.validate().is_err());
+        assert!(BenchOptions { input: "x".into(), duration: Some(3.0), histogram: None }.validate().is_ok());
+    }
 }

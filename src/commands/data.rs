@@ -66,10 +66,8 @@ fn beside(path: &Path, split: &str) -> PathBuf {
 fn write_histogram(path: &Path, c: &Coverage) -> Result<(), Error> {
     let values: Vec<f64> = c.distances_mm.iter().map(|&d| f64::from(d)).collect();
     let bin = (f64::from(c.max_mm) / 150.0).ceil().max(5.0);
-    let caption = format!(
-        "coverage {}: {} frames vs {} training, mean {:.1} mm, p90 {:.1}",
-        c.split, c.frames, c.train_frames, c.mean_mm, c.p90_mm
-    );
+    let caption =
+        format!("coverage {}: {} frames vs {} training, mean {:.1} mm, p90 {:.1}", c.split, c.frames, c.train_frames, c.mean_mm, c.p90_mm);
     histogram::write_values(path, &values, &caption, "distance to the nearest training pose after Procrustes, mm", bin)?;
     Ok(())
 }

@@ -44,7 +44,10 @@ fn record_path(key: &'static str, v: Option<String>, d: Option<String>) -> Resul
     let p = path(v, d);
     if let Some(p) = &p {
         if p.to_string_lossy().replace(TIME_PLACEHOLDER, "").contains(['{', '}']) {
-            return Err(invalid(key, format!("'{}': the only placeholder is {TIME_PLACEHOLDER} (the take's local start time)", p.display())));
+            return Err(invalid(
+                key,
+                format!("'{}': the only placeholder is {TIME_PLACEHOLDER} (the take's local start time)", p.display()),
+            ));
         }
     }
     Ok(p)

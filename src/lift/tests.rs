@@ -235,7 +235,11 @@ fn lift_errors_are_clear() {
     let mut text: Vec<String> = std::fs::read_to_string(&kp).unwrap().lines().map(String::from).collect();
     text[4] = "{\"frame\":3,\"t\":0.1,\"people\":[{\"id\":1}]}".into();
     std::fs::write(&kp, text.join("\n")).unwrap();
+    // The tiny model's windows are 40 frames: the default hop (100) is refused, naming the flag,
+    // once the checkpoint is loaded and before the input is read.
     let e = lift_file(&kp, &out, &LiftOptions { checkpoint: ck.clone(), ..Default::default() }).unwrap_err();
+    assert!(matches!(e, LiftError::BadOptions(_)) && e.to_string().contains("--hop must be in 1..=40"), "{e}");
+    let e = lift_file(&kp, &out, &LiftOptions { checkpoint: ck.clone(), hop: 20, ..Default::default() }).unwrap_err();
     assert!(matches!(e, LiftError::Keypoints(_)) && e.to_string().contains(":5:"), "{e}");
     let e = lift_file(&kp, &dir.path().join("o.txt"), &LiftOptions { checkpoint: ck, ..Default::default() }).unwrap_err();
     assert!(matches!(e, LiftError::OutputKind { .. }), "{e}");

@@ -173,7 +173,8 @@ impl MotionWriter {
             options.create(true).truncate(true);
         }
         let file = options.open(path).map_err(werr)?;
-        let mut w = Self { path: path.into(), file, pending: Vec::new(), dirty: false, frames: 0, contact_threshold: DEFAULT_CONTACT_THRESHOLD };
+        let mut w =
+            Self { path: path.into(), file, pending: Vec::new(), dirty: false, frames: 0, contact_threshold: DEFAULT_CONTACT_THRESHOLD };
         w.line(header)?;
         w.flush()?;
         Ok(w)

@@ -131,11 +131,7 @@ impl Stream {
             let Some(p) = self.window.get(i).cloned() else { continue };
             let model = feats.as_ref().map(|z| decode_frame(&z[(i - ws) as usize]));
             let mode = self.presence.step(p.t, p.seen, self.last.as_ref());
-            let mut pose = self
-                .presence
-                .apply(mode, model.as_ref())
-                .or(self.last)
-                .unwrap_or_else(|| standing_idle(i, p.t));
+            let mut pose = self.presence.apply(mode, model.as_ref()).or(self.last).unwrap_or_else(|| standing_idle(i, p.t));
             if let Some(prev) = &self.last {
                 keep_sign(&prev.rotations, &mut pose.rotations);
                 if let Some(v) = self.max_root_speed {

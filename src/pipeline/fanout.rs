@@ -154,6 +154,12 @@ pub fn open_take(r: &RecordSettings, fps: f64, upper_chest: bool) -> Result<Vec<
     let mut files: Vec<String> = [&take.motion, &take.bvh].into_iter().flatten().map(|p| p.display().to_string()).collect();
     files.extend(take.vrma.as_ref().map(|p| format!("{} (written when the recording ends)", p.display())));
     tracing::info!("recording this take to {}", files.join(", "));
+    if take.vrma.is_some() && take.motion.is_none() && take.bvh.is_none() {
+        tracing::warn!(
+            "record.vrma without record.motion: a .vrma is written only when the recording ends, so a crash loses this take; \
+             set record.motion (the crash-safe copy `mocapd recover` rebuilds the .vrma from)"
+        );
+    }
     Ok(recorders)
 }
 
@@ -288,7 +294,7 @@ fn record(
     stats: &Stats,
     drops: &AtomicU64,
 ) -> Vec<SinkReport> {
-    let mut fails: Vec<Failures> = recorders.iter().map(|(name, _)| Failures { name: *name, stats, errors: 0, last_warn: None }).collect();
+    let mut fails: Vec<Failures> = recorders.iter().map(|(name, _)| Failures { name, stats, errors: 0, last_warn: None }).collect();
     let mut next_flush = Instant::now() + RECORDER_FLUSH;
     let (mut warned, mut last_warn) = (0, None::<Instant>);
     loop {

@@ -1,9 +1,13 @@
 //! The live pipeline behind `mocapd run` and `mocapd bench`:
 //!
 //! ```text
-//! source thread ─► pose thread ─► [pose queue, drop-oldest] ─► denoise thread ─► sinks thread
-//!  (or the keypoints replay thread)     (2D window ring of S frames, DDIM)    (tokio, one task and
-//!                                                                             bounded queue per sink)
+//! source thread ─► pose thread ─► [pose queue, drop-oldest] ─► denoise thread ─┬► sinks thread
+//!  (or the keypoints replay thread)     (2D window ring of S frames, DDIM)     │  (tokio, one task and
+//!                                                                              │  bounded queue per
+//!                                                                              │  UDP sender)
+//!                                                                              └► recorders thread
+//!                                                                                 (one bounded queue,
+//!                                                                                 the take's files)
 //! ```
 //!
 //! [`Pipeline::start`] builds every stage (errors name what failed) and returns a handle;

@@ -40,7 +40,8 @@ pub struct PipelineSettings {
     pub mirror: bool,
     /// Poses that may wait between the pose stage and the denoise loop (oldest dropped).
     pub pose_queue: usize,
-    /// Frames that may wait for each sink (newest dropped when full).
+    /// Frames that may wait for each UDP sender (newest dropped when full); the recorders have
+    /// their own, larger queue (`fanout::RECORDER_QUEUE`).
     pub sink_queue: usize,
     /// Performer out of view longer than this: hold the last pose and ease to idle.
     pub absent_timeout: Duration,
@@ -55,7 +56,9 @@ pub struct PipelineSettings {
     pub record: RecordSettings,
 }
 
-/// Recordings; each is off when its path is `None`.
+/// Recordings; each is off when its path is `None`. The paths are a pattern for the run's take
+/// (`{time}`, and the next free counter when any file of the take exists: [`crate::sink::take`]);
+/// no recording ever overwrites a file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecordSettings {
     /// Crash-safe BVH, written while running.
@@ -63,7 +66,8 @@ pub struct RecordSettings {
     pub bvh_units: Units,
     /// VRM Animation, written when the recording ends.
     pub vrma: Option<PathBuf>,
-    /// `mocapd.motion/1` JSON Lines, written while running.
+    /// `mocapd.motion/1` JSON Lines, written while running (crash-safe; `mocapd recover` rebuilds
+    /// the `.vrma` and BVH from it).
     pub motion: Option<PathBuf>,
 }
 

@@ -413,7 +413,7 @@ mod tests {
             pose_ms: 5.0,
             denoise_ms: 10.0,
             sink_ms: 0.1,
-            sent_s: i as f64 / 30.0 + if i % 2 == 0 { 0.002 } else { 0.0 },
+            sent_s: i as f64 / 30.0 + if i.is_multiple_of(2) { 0.002 } else { 0.0 },
         };
         let n = 3 * RECENT + 5;
         for i in 0..n {

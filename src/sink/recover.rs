@@ -3,7 +3,8 @@
 //! (written only when a recording ends) is missing and the BVH may hold a little less than the
 //! motion file; this writes the `.vrma` when it is missing, and the BVH when it is missing or
 //! shorter. A BVH is only extended when its frames are the motion file's first frames (the same
-//! take); anything else is left alone. Files appear whole (written aside, then renamed).
+//! take); anything else is left alone. Files appear whole (written aside, then renamed). A take
+//! recorded without a motion file gets its `.vrma` from the BVH (to the BVH's last flush).
 use std::path::{Path, PathBuf};
 
 use super::bvh::BvhRecorder;
@@ -44,7 +45,7 @@ pub struct FileOutcome {
 /// What [`recover`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoverReport {
-    /// The motion file read.
+    /// The file read: the motion file, or the BVH of a take recorded without one.
     pub motion: PathBuf,
     /// Its complete frames.
     pub frames: usize,
@@ -84,13 +85,17 @@ pub fn motion_file(take: &Path) -> PathBuf {
     }
 }
 
-/// Rebuilds the `.vrma` and BVH of `take` (see the module doc) from its motion file.
+/// Rebuilds the `.vrma` and BVH of `take` (see the module doc) from its motion file. A take
+/// recorded without a motion file has its `.vrma` rebuilt from its BVH instead.
 pub fn recover(take: &Path, o: &RecoverOptions) -> Result<RecoverReport, SinkError> {
     let motion = motion_file(take);
+    let (vrma, bvh) = (motion.with_extension("vrma"), motion.with_extension("bvh"));
+    if !exists(&motion) && exists(&bvh) {
+        return from_bvh(vrma, bvh, o);
+    }
     let read = read_motion_report(&motion)?;
     let fps = read.header.fps;
     let frames = read.frames;
-    let (vrma, bvh) = (motion.with_extension("vrma"), motion.with_extension("bvh"));
     let (vrma, bvh) = if frames.is_empty() {
         let kept = |path: PathBuf| FileOutcome { path, outcome: Outcome::Kept { why: "the motion file holds no frame".into() } };
         (kept(vrma), kept(bvh))
@@ -98,6 +103,22 @@ pub fn recover(take: &Path, o: &RecoverOptions) -> Result<RecoverReport, SinkErr
         (recover_vrma(vrma, &frames, fps, o)?, recover_bvh(bvh, &frames, fps, o)?)
     };
     Ok(RecoverReport { motion, frames: frames.len(), truncated: read.truncated, vrma, bvh })
+}
+
+/// No motion file: the `.vrma` from the BVH (mocapd's SMPL-24 skeleton), the BVH kept.
+fn from_bvh(vrma: PathBuf, bvh: PathBuf, o: &RecoverOptions) -> Result<RecoverReport, SinkError> {
+    let bad = |why: String| SinkError::Io { path: bvh.clone(), source: std::io::Error::new(std::io::ErrorKind::InvalidData, why) };
+    let file = Bvh::read(&bvh).map_err(|e| bad(format!("no motion file beside it, and it does not read as BVH: {e}")))?;
+    let clip = crate::motion::bvh::to_clip(&file)
+        .ok_or_else(|| bad("no motion file beside it, and it is not mocapd's SMPL-24 skeleton".into()))?;
+    let frames: Vec<MotionFrame> = (0..clip.len()).filter_map(|i| clip.frame(i)).collect();
+    let vrma = if frames.is_empty() {
+        FileOutcome { path: vrma, outcome: Outcome::Kept { why: "the BVH holds no frame".into() } }
+    } else {
+        recover_vrma(vrma, &frames, file.fps(), o)?
+    };
+    let kept = FileOutcome { path: bvh.clone(), outcome: Outcome::Kept { why: "it is the source (no motion file)".into() } };
+    Ok(RecoverReport { motion: bvh, frames: frames.len(), truncated: None, vrma, bvh: kept })
 }
 
 fn exists(p: &Path) -> bool {

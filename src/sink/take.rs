@@ -133,11 +133,7 @@ pub fn local_timestamp(t: SystemTime) -> String {
 
 /// Creates `path` for writing, failing when it exists (never truncates a recording).
 pub(crate) fn create_new(path: &Path) -> Result<std::fs::File, SinkError> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|source| SinkError::Io { path: path.to_path_buf(), source })
+    std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|source| SinkError::Io { path: path.to_path_buf(), source })
 }
 
 /// Moves `tmp` to `path` unless `path` exists (then `tmp` stays, and the error says so).

@@ -103,9 +103,10 @@ fn cli_numbers_are_validated_like_config_keys() {
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let (kp, out) = (p("none.jsonl"), p("o.jsonl"));
     let lift = |flag: &str, v: &str, needle: &str| fails_with(&["lift", &kp, "--out", &out, flag, v], needle);
-    for g in ["nan", "NaN", "inf", "-inf", "-5", "20.5"] {
+    for g in ["nan", "NaN", "inf", "-5", "20.5"] {
         lift("--guidance", g, "--guidance must be a finite weight in [0, 20]");
     }
+    fails_with(&["lift", &kp, "--out", &out, "--guidance=-inf"], "--guidance must be a finite weight in [0, 20]");
     lift("--steps", "100000", "--steps must be in 1..=1000");
     lift("--steps", "0", "--steps must be in 1..=1000");
     lift("--hop", "0", "--hop must be at least 1");

@@ -12,6 +12,7 @@ mod support;
 mod cli;
 mod daemon;
 mod dataset;
+mod fuzz_corpus;
 mod keypoints_file;
 mod motion_data;
 mod pose;

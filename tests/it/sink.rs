@@ -707,4 +707,18 @@ fn recover_writes_the_vrma_and_extends_a_short_bvh() {
     let r = recover(&other.with_extension("bvh"), &RecoverOptions::default()).expect("recover");
     assert!(matches!(&r.bvh.outcome, Outcome::Kept { why } if why.contains("another take")), "{r:?}");
     assert_eq!(std::fs::read(other.with_extension("bvh")).expect("read"), before);
+
+    // A take recorded without a motion file: the .vrma from the BVH, to its last flush.
+    let bvh_only = dir.path().join("bvh-only.bvh");
+    let mut b = BvhRecorder::create(&bvh_only, Units::Metres, 30.0).expect("create");
+    for f in &input[..30] {
+        b.send(f).expect("send");
+    }
+    b.flush().expect("flush");
+    b.send(&input[30]).expect("send");
+    std::mem::forget(b);
+    let r = recover(&bvh_only, &RecoverOptions::default()).expect("recover from the BVH");
+    assert_eq!(r.vrma.outcome, Outcome::Written { frames: 30 });
+    let g = glb::decode(&std::fs::read(bvh_only.with_extension("vrma")).expect("vrma")).expect("GLB");
+    assert_eq!(g.json["accessors"][0]["count"].as_u64(), Some(30));
 }
