@@ -115,7 +115,8 @@ fn missing_model_file_is_a_clear_error() {
 fn wrong_model_is_a_clear_error() {
     let s = PoseSettings { model_path: Some(PathBuf::from("models/movenet-lightning.onnx")), ..PoseSettings::new(ModelKind::Thunder) };
     let msg = err(s);
-    let want = "model 'movenet-lightning.onnx' has input [1,192,192,3] but thunder expects [1,256,256,3]: pass --model lightning or the right file";
+    let want = "model 'movenet-lightning.onnx' has input [1,192,192,3] but thunder expects [1,256,256,3]: set pose.model = \"lightning\" \
+                (`keypoints`: --model lightning) or point pose.model_path at the right file";
     assert_eq!(msg, want);
     let s = PoseSettings { model_path: Some(PathBuf::from("models/movenet-multipose.onnx")), ..PoseSettings::new(ModelKind::Lightning) };
     let msg = err(s);
