@@ -93,7 +93,6 @@ struct RealFile {
 }
 
 pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Planned, DataError> {
-    let minutes = |m: &Motion| m.len() as f32 / FPS / 60.0;
     // Real takes: fetched sources, then the BVH folders.
     let defs: Vec<&sources::SourceDef> = sources::SOURCES
         .iter()
@@ -269,17 +268,7 @@ pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Planned, DataError
         let mut r = StdRng::seed_from_u64(seed_for(o.seed, 2, i as u64));
         let motion = procedural::generate(&ProceduralOptions { fps: FPS, ..o.procedural }, &mut r);
         procs.push(PlannedTake {
-            info: TakeInfo {
-                id: format!("procedural/{i:04}"),
-                source: "procedural".into(),
-                kind: TakeKind::Procedural,
-                split: Split::Train,
-                frames: motion.len(),
-                minutes: minutes(&motion),
-                clips: 0,
-                meta: TakeMeta::default(),
-                bone_lengths: None,
-            },
+            info: generated_take(format!("procedural/{i:04}"), "procedural", TakeKind::Procedural, &motion),
             licence: "generated (mocapd)".into(),
             motion,
             augment: false,
@@ -323,17 +312,7 @@ pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Planned, DataError
                 format!("{}; {}", real[a].licence, real[b].licence)
             };
             mixes.push(PlannedTake {
-                info: TakeInfo {
-                    id: format!("mix/{i:03}:{}+{}", real[a].info.id, real[b].info.id),
-                    source: "mixed".into(),
-                    kind: TakeKind::Mixed,
-                    split: Split::Train,
-                    frames: motion.len(),
-                    minutes: minutes(&motion),
-                    clips: 0,
-                    meta: TakeMeta::default(),
-                    bone_lengths: None,
-                },
+                info: generated_take(format!("mix/{i:03}:{}+{}", real[a].info.id, real[b].info.id), "mixed", TakeKind::Mixed, &motion),
                 licence: lic,
                 motion,
                 augment: true,
@@ -345,4 +324,24 @@ pub(super) fn plan(o: &BuildOptions, pb_show: bool) -> Result<Planned, DataError
     takes.extend(procs);
     takes.extend(mixes);
     Ok(Planned { takes, rejected, subjects, procedural_cap })
+}
+
+/// Length of a 30 fps clip in minutes.
+fn minutes(m: &Motion) -> f32 {
+    m.len() as f32 / FPS / 60.0
+}
+
+/// The manifest entry of a take mocapd made (procedural or mixed): training only, no metadata.
+fn generated_take(id: String, source: &str, kind: TakeKind, motion: &Motion) -> TakeInfo {
+    TakeInfo {
+        id,
+        source: source.into(),
+        kind,
+        split: Split::Train,
+        frames: motion.len(),
+        minutes: minutes(motion),
+        clips: 0,
+        meta: TakeMeta::default(),
+        bone_lengths: None,
+    }
 }
