@@ -16,6 +16,7 @@ mod fuzz_corpus;
 mod keypoints_file;
 mod motion_data;
 mod pose;
+mod recordings;
 mod sink;
 mod skeleton;
 mod smpl_npz;
