@@ -100,8 +100,7 @@ pub fn to_clip(bvh: &Bvh) -> Option<Motion> {
         return None;
     }
     let index: Vec<usize> = (0..NUM_JOINTS).filter_map(|j| bvh.joint_index(if j == 0 { ROOT_NAME } else { JOINT_NAMES[j] })).collect();
-    let rest = crate::skeleton::rotation::norm(smpl::rest_offsets()[1]);
-    let scale = crate::skeleton::rotation::norm(bvh.joints[index[1]].offset) / rest.max(1e-6);
+    let scale = length_scale(bvh)?;
     let mut m = Motion { fps: bvh.fps() as f32, root: Vec::new(), rotations: Vec::new() };
     for frame in 0..bvh.frames.len() {
         let (t, q) = bvh.local_pose(frame)?;
@@ -118,8 +117,13 @@ pub fn units_of(bvh: &Bvh) -> Option<Units> {
     if !is_smpl24(bvh) {
         return None;
     }
+    let scale = length_scale(bvh)?;
+    [Units::Metres, Units::Centimetres].into_iter().find(|u| (scale / u.scale() - 1.0).abs() < 0.01)
+}
+
+/// File length units per metre, from the pelvis → left-hip offset against SMPL's.
+fn length_scale(bvh: &Bvh) -> Option<f32> {
     let k = bvh.joint_index(JOINT_NAMES[1])?;
     let rest = crate::skeleton::rotation::norm(smpl::rest_offsets()[1]);
-    let scale = crate::skeleton::rotation::norm(bvh.joints[k].offset) / rest.max(1e-6);
-    [Units::Metres, Units::Centimetres].into_iter().find(|u| (scale / u.scale() - 1.0).abs() < 0.01)
+    Some(crate::skeleton::rotation::norm(bvh.joints[k].offset) / rest.max(1e-6))
 }
