@@ -34,8 +34,6 @@
 //! - [`data`]: motion data for training: registry fetch, BVH/AMASS/AIST++/DeepMimic readers,
 //!   retargeting onto SMPL-24, the training-set builder (virtual cameras, detector noise),
 //!   previews and stats.
-//! - [`train`]: `mocapd train`: the loss of one step (PTSS, condition dropout, SNR-weighted x0,
-//!   velocity, FK joints, foot), Adan/AdamW, the loop, logs, plots, run comparison.
 //! - [`config`]: raw TOML structs, validated once (no I/O) into the stages' settings.
 //! - [`lift`]: `mocapd lift` (keypoint file → motion file) and `mocapd eval` (offline, and through
 //!   the daemon's own streaming loop), with the metrics.
@@ -58,5 +56,4 @@ pub mod sampler;
 pub mod sink;
 pub mod skeleton;
 pub mod source;
-pub mod train;
 pub mod window;

@@ -1,30 +1,44 @@
 #!/usr/bin/env bash
-# ViMo's training ablations at CPU scale: five runs of the small model from scratch, each
-# `config/train.toml` with one change, 1000 steps of batch 4, validation every 100 steps.
-#   tools/ablations.sh [steps]      -> runs/ablation/<name>/{log.jsonl,loss.png,...}
-# Then `mocapd train --compare runs/ablation/* --plot docs/ablation.png` prints the table and draws the curves.
+# The training comparisons of the README ("Training: what was measured"): runs of the small model
+# from scratch on the same data, the same sample budget and the same validation protocol (4-step
+# DDIM MPJPE on held-out subjects), each `config/train.toml` with one change. Resumable: a run that
+# is complete is skipped, an interrupted one continues. Then prints the table and draws the curves.
+#   tools/ablations.sh weighting|conditioning|capacity [STEPS] [DATA_DIR]
+# Runs go to runs/ablation/<group>/<name>; on a CUDA machine they use the GPU (device = "auto").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps="${1:-1000}"
-out=runs/ablation
+group=${1:?usage: tools/ablations.sh weighting|conditioning|capacity [STEPS] [DATA_DIR]}
+steps=${2:-2000}
+data=${3:-data/train}
+py=${PYTHON:-.local/venv/bin/python}
+out=runs/ablation/$group
 mkdir -p "$out"
-base() {
-  sed -e "s#^out_dir = .*#out_dir = \"$out/$1\"#" -e 's/^threads = .*/threads = 1/' \
-      -e "s/^steps = .*/steps = $steps/" -e 's/^val_every = .*/val_every = 100/' \
-      -e 's/^val_mpjpe_clips = .*/val_mpjpe_clips = 16/' -e "s/^p_steps = .*/p_steps = $steps/" \
-      -e 's/^checkpoint_every = .*/checkpoint_every = 1000/' -e 's/^progress = .*/progress = false/' \
-      config/train.toml
-}
 run() {
-  local name="$1"; shift
-  [ -f "$out/$name/train-state.json" ] && grep -q "\"step\": $steps" "$out/$name/train-state.json" && return 0
-  base "$name" | sed "$@" > "$out/$name.toml"
-  echo "== $name"
-  target/release/mocapd train --config "$out/$name.toml" $( [ -d "$out/$name" ] && echo --resume ) \
-    > "$out/$name.out" 2>&1
+  local name=$1; shift
+  local dir=$out/$name
+  local args=(--config config/train.toml --set "data_dir=\"$data\"" --set "out_dir=\"$dir\"" --set "schedule.steps=$steps"
+              --set "schedule.val_every=$((steps / 8))" --set "schedule.checkpoint_every=$((steps / 8))" --set "loss.p_steps=$steps")
+  if [ -f "$dir/log.jsonl" ] && grep -q "\"step\": $steps," "$dir/log.jsonl"; then return 0; fi
+  [ -f "$dir/train-state.pt" ] && args+=(--resume)
+  echo "== $group/$name" >&2
+  PYTHONPATH=python "$py" -m mocapd_train "${args[@]}" "$@"
 }
-run sqrt_decay_avg -e 's/^weighting = .*/weighting = "sqrt_decay_avg"/'
-run min_snr -e 's/^weighting = .*/weighting = "min_snr"/'
-run constant -e 's/^weighting = .*/weighting = "constant"/'
-run no_ptss -e 's/^p_from = .*/p_from = 0.0/' -e 's/^p_to = .*/p_to = 0.0/'
-run adamw -e 's/^kind = .*/kind = "adamw"/'
+case $group in
+  weighting)
+    run min-snr-floor                      # the default: min(SNR, 5), floored at 1
+    run min-snr --set loss.floor=0.0       # the seed's Min-SNR-γ (γ = 5)
+    run sqrt-decay --set 'loss.weighting="sqrt_decay_avg"' --set loss.gamma=1.0 --set loss.floor=0.0  # the seed's recommendation
+    run constant --set 'loss.weighting="constant"' --set loss.floor=0.0
+    run no-ptss --set loss.p_from=0.0 --set loss.p_to=0.0
+    ;;
+  conditioning)
+    run frame-aligned
+    run cross-attention-only --set model.frame_cond=false
+    ;;
+  capacity)
+    run small
+    run big --set 'model.preset="big"'
+    ;;
+  *) echo "unknown group $group (weighting, conditioning, capacity)" >&2; exit 2 ;;
+esac
+PYTHONPATH=python "$py" -m mocapd_train.compare "$out"/* --plot "docs/ablation-$group.png"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian machine for mocapd: system packages, the ONNX Runtime library, a release build.
+# Sets up a fresh Debian machine for mocapd: system packages, the ONNX Runtime library, the
+# training package's Python environment, a release build.
 # Idempotent: re-running skips what is already in place. Fetches only from Debian and PyPI (and
 # the clippy/rustfmt components through rustup when they are missing).
 set -euo pipefail
@@ -36,6 +37,16 @@ PYTHON_OSC_VERSION=1.10.2
 if [ ! -d .local/python/pythonosc ]; then
   echo "setup: installing python-osc ${PYTHON_OSC_VERSION} from PyPI into .local/python"
   python3 -m pip install -q --no-deps --target .local/python "python-osc==${PYTHON_OSC_VERSION}"
+fi
+
+# Training (python -m mocapd_train) and its tests: PyTorch and friends, pinned in
+# python/requirements.txt, in the git-ignored virtual environment .local/venv.
+VENV=.local/venv
+if ! cmp -s python/requirements.txt "$VENV/.requirements" 2>/dev/null; then
+  echo "setup: installing the training package's requirements into $VENV (PyTorch with its CUDA libraries, about 5.5 GB)"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r python/requirements.txt
+  cp python/requirements.txt "$VENV/.requirements"
 fi
 
 if [ ! -f "$ORT_LIB" ]; then

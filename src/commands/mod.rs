@@ -10,7 +10,6 @@ pub mod keypoints;
 pub mod lift;
 pub mod recover;
 pub mod run;
-pub mod train;
 
 use std::path::PathBuf;
 
@@ -29,8 +28,6 @@ pub enum Error {
     Data(#[from] crate::data::DataError),
     #[error(transparent)]
     Fetch(#[from] crate::data::fetch::FetchError),
-    #[error(transparent)]
-    Train(#[from] crate::train::TrainError),
     #[error(transparent)]
     Pipeline(#[from] crate::pipeline::PipelineError),
     #[error(transparent)]

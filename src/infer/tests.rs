@@ -1,7 +1,9 @@
 //! Parity of the ONNX Runtime forward with candle's (max abs ≤ 1e-4): random-init models (FiLM
 //! V1/V2, every activation) and the committed small checkpoint, per-frame and per-clip
 //! timesteps, batch 1 and 2, the guided 2B pair, S < frames; and a 4-step DDIM sample with
-//! in-filling through both engines.
+//! in-filling through both engines; and the PyTorch trainer's parity fixture
+//! (`tests/fixtures/parity`, written by `python -m mocapd_train.parity`): its checkpoints run in
+//! candle and ONNX Runtime give the outputs PyTorch gave (≤ 1e-4).
 use std::path::Path;
 
 use candle_core::{DType, Device, Result, Tensor};
@@ -55,12 +57,37 @@ fn random_init_parity() -> Result<()> {
         ModelConfig::small(),
         ModelConfig { film: FilmVariant::V2, activation: Activation::Gelu, ..ModelConfig::small() },
         ModelConfig { activation: Activation::Silu, ..ModelConfig::tiny(16) },
+        ModelConfig { frame_cond: true, ..ModelConfig::small() },
     ];
     for cfg in variants {
         let vm = VarMap::new();
         let m = Denoiser::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu))?;
         let err = parity(&m, &onnx(&m))?;
         assert!(err <= TOL, "{:?}/{:?}: max abs diff {err}", cfg.film, cfg.activation);
+    }
+    Ok(())
+}
+
+#[test]
+fn pytorch_fixture_parity() -> Result<()> {
+    let dev = Device::Cpu;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity");
+    let io = candle_core::safetensors::load(dir.join("inputs.safetensors"), &dev)?;
+    let (pose, x, t) = (&io["pose"], &io["x_t"], &io["t"]);
+    for (name, frame_cond) in [("v1", false), ("v2-frame", true)] {
+        let ck = load_checkpoint(&dir.join(format!("{name}.safetensors")), &dev).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ck.config.frame_cond, frame_cond, "{name}");
+        assert_eq!(ck.contract.as_deref(), Some("gravity-view"));
+        let want = candle_core::safetensors::load(dir.join(format!("{name}.expected.safetensors")), &dev)?;
+        let m = &ck.model;
+        let o = onnx(m);
+        for (drop, key) in [(false, "x0_cond"), (true, "x0_null")] {
+            let cond = m.encode(pose, drop)?;
+            let candle = max_diff(&m.forward(x, t, &cond)?, &want[key])?;
+            let ort = max_diff(&o.forward(x, t, &cond).unwrap(), &want[key])?;
+            eprintln!("{name} {key}: candle {candle:.2e}, ONNX Runtime {ort:.2e}");
+            assert!(candle <= TOL && ort <= TOL, "{name} {key}: candle {candle}, ORT {ort} from PyTorch's output");
+        }
     }
     Ok(())
 }

@@ -48,6 +48,11 @@ pub struct ModelConfig {
     /// Probability of dropping the pose condition in training (classifier-free guidance).
     pub cond_drop: f64,
     pub layer_norm_eps: f64,
+    /// Frame-aligned conditioning: each motion frame also receives its own frame's pose token
+    /// through a linear `frame` (d → d) added at the denoiser input. Absent in checkpoints that
+    /// predate it (false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub frame_cond: bool,
 }
 
 impl ModelConfig {
@@ -68,6 +73,7 @@ impl ModelConfig {
             activation: Activation::Relu,
             cond_drop: 0.25,
             layer_norm_eps: 1e-5,
+            frame_cond: false,
         }
     }
 

@@ -4,8 +4,12 @@
 //! (pose tokens, pooled encoding, per-block cross-attention K/V and FiLM pose part), so a
 //! K-step sampler runs the encoder and the K/V projections once.
 //!
-//! Checkpoint keys: `encoder.*`, `time.*`, `input`, `pos` \[frames, d\], `blocks.{i}.*`,
-//! `final_ln`, `output`.
+//! Frame-aligned conditioning (`ModelConfig::frame_cond`): each motion frame also receives its own
+//! frame's pose token through a linear `frame` added at the input, so nothing but position
+//! embeddings has to pair pose frame i with motion frame i.
+//!
+//! Checkpoint keys: `encoder.*`, `time.*`, `input`, `pos` \[frames, d\], `frame` (with
+//! `frame_cond`), `blocks.{i}.*`, `final_ln`, `output`.
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{linear, Linear, VarBuilder};
 
@@ -24,6 +28,8 @@ pub struct PoseCondition {
     pub pooled: Tensor,
     /// Per-block cross-attention K/V and FiLM pose part.
     pub blocks: Vec<BlockCond>,
+    /// `frame(tokens)` \[B, S, d\], added to motion frame i at the input (with `frame_cond`).
+    pub frame: Option<Tensor>,
 }
 
 impl PoseCondition {
@@ -38,7 +44,11 @@ impl PoseCondition {
         let blocks = (0..parts[0].blocks.len())
             .map(|i| BlockCond::cat(&parts.iter().map(|p| &p.blocks[i]).collect::<Vec<_>>()))
             .collect::<Result<_>>()?;
-        Ok(Self { tokens: Tensor::cat(&tk, 0)?, pooled: Tensor::cat(&pl, 0)?, blocks })
+        let frame = match parts[0].frame {
+            Some(_) => Some(Tensor::cat(&parts.iter().map(|p| p.frame.as_ref()).collect::<Option<Vec<_>>>().ok_or_else(|| candle_core::Error::msg("mixed frame conditions"))?, 0)?),
+            None => None,
+        };
+        Ok(Self { tokens: Tensor::cat(&tk, 0)?, pooled: Tensor::cat(&pl, 0)?, blocks, frame })
     }
 
     /// Batch rows [start, start + len).
@@ -47,6 +57,7 @@ impl PoseCondition {
             tokens: self.tokens.narrow(0, start, len)?,
             pooled: self.pooled.narrow(0, start, len)?,
             blocks: self.blocks.iter().map(|b| b.narrow(start, len)).collect::<Result<_>>()?,
+            frame: self.frame.as_ref().map(|f| f.narrow(0, start, len)).transpose()?,
         })
     }
 }
@@ -58,6 +69,7 @@ pub struct Denoiser {
     pub(crate) time: TimestepEmbedding,
     pub(crate) input: Linear,
     pub(crate) pos: Tensor,
+    pub(crate) frame: Option<Linear>,
     pub(crate) blocks: Vec<Block>,
     pub(crate) final_ln: Norm,
     pub(crate) output: Linear,
@@ -75,6 +87,7 @@ impl Denoiser {
             time: TimestepEmbedding::new(cfg, vb.pp("time"))?,
             input: linear(cfg.motion_dim, d, vb.pp("input"))?,
             pos: vb.get_with_hints((cfg.frames, d), "pos", init)?,
+            frame: if cfg.frame_cond { Some(linear(d, d, vb.pp("frame"))?) } else { None },
             blocks,
             final_ln: Norm::new(cfg, vb.pp("final_ln"))?,
             output: linear(d, cfg.motion_dim, vb.pp("output"))?,
@@ -93,7 +106,8 @@ impl Denoiser {
     pub fn condition(&self, enc: PoseEncoding) -> Result<PoseCondition> {
         let pooled_act = enc.pooled.silu()?;
         let blocks = self.blocks.iter().map(|b| b.condition(&enc.tokens, &pooled_act)).collect::<Result<_>>()?;
-        Ok(PoseCondition { tokens: enc.tokens, pooled: enc.pooled, blocks })
+        let frame = self.frame.as_ref().map(|f| f.forward(&enc.tokens)).transpose()?;
+        Ok(PoseCondition { tokens: enc.tokens, pooled: enc.pooled, blocks, frame })
     }
 
     /// Encodes a pose window \[B, S, 17, 3\]; `drop` = true gives the null condition ∅.
@@ -128,6 +142,13 @@ impl Denoiser {
         }
         let t_act = self.time.embed(t, b, s)?.silu()?;
         let mut h = self.input.forward(x_t)?.broadcast_add(&self.pos.narrow(0, 0, s)?)?;
+        if self.frame.is_some() {
+            let Some(frame) = &cond.frame else { candle_core::bail!("this model conditions each frame, but the condition has no frame tokens") };
+            if frame.dim(1)? < s {
+                candle_core::bail!("x_t has {s} frames but the pose window only {}", frame.dim(1)?);
+            }
+            h = (h + frame.narrow(1, 0, s)?)?;
+        }
         for (blk, bc) in self.blocks.iter().zip(&cond.blocks) {
             h = blk.forward(&h, &t_act, bc)?;
         }

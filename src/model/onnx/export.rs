@@ -7,7 +7,8 @@
 //! Graph inputs (batch B, frames S and pose frames Sp are dynamic): `x_t` [B, S, motion_dim],
 //! `t` f32 [B, S] (per-frame timesteps; broadcast a per-clip t first), and per block i the
 //! [`PoseCondition`](crate::model::PoseCondition) tensors `k_t.i` [B, H, dh, Sp], `v.i`
-//! [B, H, Sp, dh], `film_p.i` [B, 1, 2·pairs·d]. Output: `x0` [B, S, motion_dim].
+//! [B, H, Sp, dh], `film_p.i` [B, 1, 2·pairs·d], and with frame-aligned conditioning `frame`
+//! [B, Sp, d] (its first S frames are added at the input). Output: `x0` [B, S, motion_dim].
 use candle_core::{DType, Result, Tensor};
 use candle_nn::Linear;
 
@@ -22,10 +23,13 @@ pub const OPSET: i64 = 17;
 const IR_VERSION: i64 = 8;
 
 /// Names of the graph inputs, in the order the session feeds them.
-pub fn input_names(blocks: usize) -> Vec<String> {
+pub fn input_names(blocks: usize, frame_cond: bool) -> Vec<String> {
     let mut v = vec!["x_t".to_string(), "t".to_string()];
     for i in 0..blocks {
         v.extend([format!("k_t.{i}"), format!("v.{i}"), format!("film_p.{i}")]);
+    }
+    if frame_cond {
+        v.push("frame".into());
     }
     v
 }
@@ -36,7 +40,7 @@ pub fn export(model: &Denoiser) -> Result<Vec<u8>> {
     let (d, h, m) = (cfg.d_model, cfg.n_heads, cfg.motion_dim);
     let dh = d / h;
     let mut b = Builder::default();
-    let names = input_names(cfg.n_blocks);
+    let names = input_names(cfg.n_blocks, model.frame.is_some());
     let (bn, s, sp) = (Dim::Named("batch"), Dim::Named("frames"), Dim::Named("pose_frames"));
     let film_w = model.blocks.first().map_or(2 * d, |blk| 2 * blk.pairs * d);
     let mut inputs = vec![
@@ -48,6 +52,9 @@ pub fn export(model: &Denoiser) -> Result<Vec<u8>> {
         inputs.push(tensor_info(&names[2 + 3 * i], vec![bn.clone(), hh.clone(), dd.clone(), sp.clone()]));
         inputs.push(tensor_info(&names[3 + 3 * i], vec![bn.clone(), hh, sp.clone(), dd]));
         inputs.push(tensor_info(&names[4 + 3 * i], vec![bn.clone(), Dim::Fixed(1), Dim::Fixed(film_w as i64)]));
+    }
+    if model.frame.is_some() {
+        inputs.push(tensor_info("frame", vec![bn.clone(), sp.clone(), Dim::Fixed(d as i64)]));
     }
     b.g.inputs = inputs;
 
@@ -70,6 +77,12 @@ pub fn export(model: &Denoiser) -> Result<Vec<u8>> {
     let pos_s = b.node("Slice", &[&pos, &zero, &s_len, &zero], vec![]);
     let x_in = b.linear("x_t", &model.input, "input")?;
     let mut x = b.node("Add", &[&x_in, &pos_s], vec![]);
+    if model.frame.is_some() {
+        // + frame[:, ..S]
+        let (one, axis1) = (b.ints("frame_slice_step", &[1]), b.ints("frame_slice_axis", &[1]));
+        let frame_s = b.node("Slice", &["frame", &zero, &s_len, &axis1, &one], vec![]);
+        x = b.node("Add", &[&x, &frame_s], vec![]);
+    }
 
     let heads_shape = b.ints("heads_shape", &[0, 0, h as i64, dh as i64]);
     let merge_shape = b.ints("merge_shape", &[0, 0, d as i64]);

@@ -21,6 +21,7 @@ pub struct OnnxDenoiser {
     /// `Session::run` needs `&mut`; the sampler's models are shared (`&self`).
     session: Mutex<Session>,
     blocks: usize,
+    frame_cond: bool,
     motion_dim: usize,
     frames: usize,
 }
@@ -49,7 +50,7 @@ impl OnnxDenoiser {
             .and_then(|mut b| b.commit_from_memory(&bytes))
             .map_err(|e| OnnxError::Session(e.to_string()))?;
         let cfg = model.config();
-        let me = Self { session: Mutex::new(session), blocks: cfg.n_blocks, motion_dim: cfg.motion_dim, frames: cfg.frames };
+        let me = Self { session: Mutex::new(session), blocks: cfg.n_blocks, frame_cond: cfg.frame_cond, motion_dim: cfg.motion_dim, frames: cfg.frames };
         let (b, s) = (1, cfg.frames);
         let cond = model.condition(model.encoder().null(b, s).map_err(OnnxError::Export)?).map_err(OnnxError::Export)?;
         let x = Tensor::zeros((b, s, cfg.motion_dim), DType::F32, &Device::Cpu).map_err(OnnxError::Export)?;
@@ -63,7 +64,12 @@ impl OnnxDenoiser {
     pub fn forward(&self, x_t: &Tensor, t: &Tensor, cond: &PoseCondition) -> Result<Tensor, OnnxError> {
         let bad = |e: candle_core::Error| OnnxError::Input(e.to_string());
         let (b, s, m) = x_t.dims3().map_err(bad)?;
-        if m != self.motion_dim || s > self.frames || b != cond.batch() || cond.blocks.len() != self.blocks {
+        if m != self.motion_dim
+            || s > self.frames
+            || b != cond.batch()
+            || cond.blocks.len() != self.blocks
+            || cond.frame.is_some() != self.frame_cond
+        {
             return Err(OnnxError::Input(format!(
                 "x_t {:?} with a condition of batch {} and {} blocks does not fit motion_dim {}, frames {}, {} blocks",
                 x_t.dims(),
@@ -79,6 +85,9 @@ impl OnnxDenoiser {
         for bc in &cond.blocks {
             tensors.extend([&bc.kv.k_t, &bc.kv.v, &bc.film_p]);
         }
+        if let Some(f) = &cond.frame {
+            tensors.push(f);
+        }
         let host: Vec<(Vec<usize>, Vec<f32>)> = tensors
             .iter()
             .map(|t| Ok((t.dims().to_vec(), t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)))
@@ -89,7 +98,7 @@ impl OnnxDenoiser {
             .map(|(dims, data)| TensorRef::from_array_view((dims.clone(), data.as_slice())).map(SessionInputValue::from))
             .collect::<ort::Result<_>>()
             .map_err(run_err)?;
-        debug_assert_eq!(values.len(), input_names(self.blocks).len());
+        debug_assert_eq!(values.len(), input_names(self.blocks, self.frame_cond).len());
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         let outputs = session.run(values.as_slice()).map_err(run_err)?;
         let (_, data) = outputs[0].try_extract_tensor::<f32>().map_err(run_err)?;

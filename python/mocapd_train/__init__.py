@@ -1,0 +1,1 @@
+"""mocapd_train: the PyTorch trainer of mocapd's ViMo-style denoiser (see the README, "Training")."""
