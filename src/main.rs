@@ -8,6 +8,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// How to train (the PyTorch package in python/, README "Training").
+const TRAIN_COMMAND: &str = "PYTHONPATH=python .local/venv/bin/python -m mocapd_train --config config/train.toml";
+
 #[derive(Parser)]
 #[command(name = "mocapd", version, about = "Real-time motion capture: video in, 3D body motion out")]
 struct Cli {
@@ -70,22 +73,11 @@ enum Command {
     /// Motion data for training: fetch, build, preview, stats.
     #[command(subcommand)]
     Data(DataCommand),
-    /// Train the denoiser. `--config` names the training file here (default config/train.toml):
-    /// data, model preset, optimiser, loss weighting, PTSS and λ schedules, validation, output folder.
+    /// Training moved to the Python trainer (`python -m mocapd_train`, README "Training"); this
+    /// command only says how to run it.
     Train {
-        /// Continue the run in the output folder from its last checkpoint.
-        #[arg(long)]
-        resume: bool,
-        /// Instead of training, compare the validation curves of these run folders (the
-        /// ablations): prints a table and draws --plot.
-        #[arg(long, num_args = 1.., value_name = "RUN", conflicts_with = "resume")]
-        compare: Vec<PathBuf>,
-        /// With --compare: the MPJPE (mm) whose first reaching step the table reports.
-        #[arg(long, default_value_t = 200.0, requires = "compare", allow_negative_numbers = true)]
-        mpjpe_mm: f32,
-        /// With --compare: also draw the curves into this PNG (nothing is written unless asked).
-        #[arg(long, requires = "compare")]
-        plot: Option<PathBuf>,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<String>,
     },
     /// Lift a `mocapd.keypoints/1` file to SMPL-24 motion with the diffusion model.
     Lift {
@@ -112,30 +104,51 @@ enum Command {
         /// Engine of the denoiser's per-step forward: onnxruntime (faster, the default) or candle.
         #[arg(long)]
         engine: Option<mocapd::model::onnx::Engine>,
+        /// Also draw the input frames with their keypoints beside the lifted skeleton (camera and
+        /// side views): a .png/.jpg contact sheet of 8 frames, or a .mp4/.avi/.mkv of every frame.
+        #[arg(long)]
+        preview: Option<PathBuf>,
+        /// The video under the keypoints in the preview (default: the keypoint file's source when
+        /// it exists; without one, a blank canvas of the recorded size).
+        #[arg(long, requires = "preview")]
+        video: Option<PathBuf>,
     },
-    /// Evaluate a checkpoint: MPJPE, PA-MPJPE, acceleration error, jitter, foot skate.
+    /// Evaluate a checkpoint on the held-out-subject test split (or --split val), per category:
+    /// MPJPE, PA-MPJPE, acceleration error, jitter, foot skate of the model at each step count,
+    /// next to a constant mean pose and a nearest-training-pose lookup on the same frames.
     Eval {
         /// Denoiser checkpoint (default: the bundled model).
         #[arg(long)]
         checkpoint: Option<PathBuf>,
-        /// Built data set whose val shards are evaluated (default: where `mocapd data build` writes).
+        /// Built data set (default: where `mocapd data build` writes).
         #[arg(long)]
         data: Option<PathBuf>,
-        /// DDIM steps (default: the evaluation's).
-        #[arg(long)]
-        steps: Option<usize>,
+        /// Its split evaluated: test (the held-out subjects, default) or val.
+        #[arg(long, value_parser = mocapd::lift::eval::parse_split)]
+        split: Option<mocapd::data::build::Split>,
+        /// DDIM step counts, comma-separated, each on the same windows from the same noise
+        /// (default: 1,4,8; 1 = the model's own x0 estimate).
+        #[arg(long, value_delimiter = ',', num_args = 1..)]
+        steps: Vec<usize>,
         /// Classifier-free guidance weight (default: the evaluation's).
         #[arg(long, allow_negative_numbers = true)]
         guidance: Option<f64>,
-        /// Ground-truth mocapd.motion/1 file (with --keypoints) instead of the val shards.
+        /// Ground-truth mocapd.motion/1 file (with --keypoints) instead of a split of --data.
         #[arg(long, requires = "keypoints")]
         gt: Option<PathBuf>,
         #[arg(long, requires = "gt")]
         keypoints: Option<PathBuf>,
-        /// At most this many val windows (0 = all; default: the evaluation's).
+        /// At most this many windows, spread evenly over the split (default 0 = all).
         #[arg(long)]
         max_windows: Option<usize>,
-        /// Seed of the sampling noise (default: the evaluation's).
+        /// Camera views per window: all, or one (its first; the default with --streaming).
+        #[arg(long)]
+        views: Option<mocapd::lift::Views>,
+        /// Training frames in the nearest-training-pose lookup's library (0: no lookup; default
+        /// 100000).
+        #[arg(long)]
+        nn_library: Option<usize>,
+        /// Seed of the sampling noise and of the lookup's library (default: the evaluation's).
         #[arg(long)]
         seed: Option<u64>,
         #[arg(long)]
@@ -143,8 +156,8 @@ enum Command {
         /// Engine of the denoiser's per-step forward: onnxruntime (faster, the default) or candle.
         #[arg(long)]
         engine: Option<mocapd::model::onnx::Engine>,
-        /// Lift through the daemon's streaming path (the [pipeline] settings of --config) with a
-        /// fixed hop instead of offline windows.
+        /// Also lift through the daemon's streaming path (the [pipeline] settings of --config, its
+        /// steps too) with a fixed hop: one more column.
         #[arg(long)]
         streaming: bool,
         /// Frames between streaming updates (default: pipeline.hop, or 1 when it is adaptive).
@@ -311,14 +324,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Data(cmd) => data(cmd),
-        Command::Train { compare, mpjpe_mm, plot, .. } if !compare.is_empty() => {
-            Ok(commands::train::compare(&compare, mpjpe_mm, plot.as_deref())?)
-        }
-        Command::Train { resume, .. } => {
-            let config = cli.config.unwrap_or_else(|| PathBuf::from("config/train.toml"));
-            Ok(commands::train::run(&config, resume)?)
-        }
-        Command::Lift { keypoints, out, steps, guidance, checkpoint, hop, seed, engine } => {
+        Command::Train { .. } => Err(commands::Error::Usage(format!(
+            "mocapd trains with PyTorch now: run `{TRAIN_COMMAND}` (README, \"Training\"); `mocapd` loads the checkpoint it writes"
+        ))
+        .into()),
+        Command::Lift { keypoints, out, steps, guidance, checkpoint, hop, seed, engine, preview, video } => {
             let d = mocapd::lift::LiftOptions::default();
             let o = mocapd::lift::LiftOptions {
                 checkpoint: checkpoint.unwrap_or(d.checkpoint),
@@ -330,7 +340,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 progress: true,
                 ..d
             };
-            let r = commands::lift::run(&keypoints, &out, &o)?;
+            let r = commands::lift::run(&keypoints, &out, &o, preview.as_deref(), video.as_deref())?;
             eprintln!(
                 "wrote {} frames ({} inferred) to {} from {} windows in {:.1} s ({:.2} windows/s)",
                 r.frames,
@@ -340,17 +350,60 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 r.seconds,
                 r.windows_per_second
             );
+            match &r.reprojection {
+                Some(e) => eprintln!(
+                    "reprojection error: {:.1} px = {:.1} % of the performer's {:.0} px height ({} joints, weak-perspective camera per {} frames{})",
+                    e.mean_px,
+                    e.percent_of_height,
+                    e.height_px,
+                    e.joints,
+                    e.block_frames,
+                    if r.contract == mocapd::motion::Contract::FirstFrame { "; first-frame model: includes its heading" } else { "" }
+                ),
+                None => eprintln!("reprojection error: no confident keypoints to compare"),
+            }
+            if let Some(e) = r.reprojection.as_ref().filter(|e| e.blocks.len() > 1) {
+                let blocks: Vec<String> = e
+                    .blocks
+                    .iter()
+                    .map(|b| format!("{}-{} {:.1} px ({:.1} %)", b.start, b.start + b.frames - 1, b.mean_px, b.percent_of_height))
+                    .collect();
+                eprintln!("  per block of frames: {}", blocks.join(", "));
+            }
+            if let Some(p) = &r.preview {
+                let on = p.video.as_ref().map_or_else(|| "a blank canvas".to_string(), |v| v.display().to_string());
+                eprintln!("preview: {} ({} frames, {}x{}, on {on})", p.out.display(), p.frames, p.width, p.height);
+            }
             Ok(())
         }
-        Command::Eval { checkpoint, data, steps, guidance, gt, keypoints, max_windows, seed, json, streaming, hop, engine } => {
+        Command::Eval {
+            checkpoint,
+            data,
+            split,
+            steps,
+            guidance,
+            gt,
+            keypoints,
+            max_windows,
+            views,
+            nn_library,
+            seed,
+            json,
+            streaming,
+            hop,
+            engine,
+        } => {
             let d = mocapd::lift::EvalOptions::default();
             let o = mocapd::lift::EvalOptions {
                 checkpoint: checkpoint.unwrap_or(d.checkpoint),
                 data: data.unwrap_or(d.data),
+                split: split.unwrap_or(d.split),
                 gt: gt.zip(keypoints),
-                steps: steps.unwrap_or(d.steps),
+                steps: if steps.is_empty() { d.steps } else { steps },
                 guidance: guidance.unwrap_or(d.guidance),
                 max_windows: max_windows.unwrap_or(d.max_windows),
+                views: views.or(d.views),
+                library: nn_library.unwrap_or(d.library),
                 seed: seed.unwrap_or(d.seed),
                 engine: engine.unwrap_or(d.engine),
                 progress: !json,

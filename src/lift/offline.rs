@@ -26,9 +26,14 @@ use crate::infer::{Features, FrameNoise, InferError, Lifter, DEFAULT_CHECKPOINT}
 use crate::model::onnx::Engine;
 use crate::motion::bvh::{to_bvh, Units};
 use crate::motion::codec::{decode, decode_frame};
-use crate::motion::{at_model_rate, resample_frames, write_motion, MotionFileError, MotionFrame, MotionHeader, Placement, MODEL_FPS};
+use crate::motion::{
+    at_model_rate, resample_frames, write_motion, Contract, MotionFileError, MotionFrame, MotionHeader, Placement, MODEL_FPS,
+};
 use crate::pose::performer::{performer_track, Track2d};
 use crate::pose::record::{KeypointReader, RecordError};
+
+use super::preview::{PreviewError, PreviewReport};
+use super::reproject::{reproject_motion, Reprojection};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiftOptions {
@@ -115,6 +120,8 @@ pub enum LiftError {
     Bvh(#[from] BvhWriteError),
     #[error("output {}: unknown extension (use .jsonl or .bvh)", path.display())]
     OutputKind { path: PathBuf },
+    #[error(transparent)]
+    Preview(#[from] PreviewError),
 }
 
 impl From<candle_core::Error> for LiftError {
@@ -139,6 +146,22 @@ pub struct LiftReport {
     pub performer: Option<u32>,
     pub seconds: f64,
     pub windows_per_second: f64,
+    /// The checkpoint's motion contract (first-frame: the output faces +Z at the start, not
+    /// the camera's way).
+    pub contract: Contract,
+    /// The lifted joints against the detections ([`super::reproject`]); `None` without
+    /// confident keypoints.
+    pub reprojection: Option<Reprojection>,
+    /// The `--preview` drawn (`mocapd lift` fills it in).
+    pub preview: Option<PreviewReport>,
+}
+
+/// A finished lift: its report, the performer track it lifted and the lifted frames.
+#[derive(Debug, Clone)]
+pub struct LiftRun {
+    pub report: LiftReport,
+    pub track: Track2d,
+    pub lifted: Lifted,
 }
 
 /// One window's output (world frame, de-normalised features), for inspection and tests.
@@ -263,6 +286,11 @@ pub fn write_output(out: &Path, frames: &[MotionFrame], fps: f64, contact_thresh
 
 /// Lifts the keypoint file `input` to `out` (`.jsonl` mocapd.motion/1 or `.bvh`).
 pub fn lift_file(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftReport, LiftError> {
+    lift_file_run(input, out, opts).map(|r| r.report)
+}
+
+/// [`lift_file`], keeping the track and the lifted frames (for a preview).
+pub fn lift_file_run(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftRun, LiftError> {
     let ext_ok =
         matches!(out.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref(), Some("jsonl" | "json" | "bvh"));
     if !ext_ok {
@@ -277,7 +305,7 @@ pub fn lift_file(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftRep
     let seconds = t0.elapsed().as_secs_f64();
     let fps = track.fps();
     write_output(out, &lifted.frames, fps, opts.contact_threshold)?;
-    Ok(LiftReport {
+    let report = LiftReport {
         out: out.into(),
         frames: lifted.frames.len(),
         inferred_frames: lifted.frames.iter().filter(|f| f.inferred).count(),
@@ -287,7 +315,11 @@ pub fn lift_file(input: &Path, out: &Path, opts: &LiftOptions) -> Result<LiftRep
         performer: track.fallback_id,
         seconds,
         windows_per_second: lifted.windows.len() as f64 / seconds.max(1e-9),
-    })
+        contract: lifter.contract,
+        reprojection: reproject_motion(&lifted.frames, &track.keypoints),
+        preview: None,
+    };
+    Ok(LiftRun { report, track, lifted })
 }
 
 #[cfg(test)]

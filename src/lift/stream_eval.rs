@@ -1,8 +1,8 @@
 //! `mocapd eval --streaming`: the quality cost of the daemon's streaming settings. Each held-out
 //! sequence runs through the denoise loop's own logic ([`stream_sequence`]: warm-up, in-filling
-//! of sent frames, hop, lookahead, presence, root speed limit, smoothing) with a fixed hop
-//! instead of the clock, and the offline evaluation ([`eval_with`]) scores it with the same data
-//! and metrics.
+//! of sent frames, hop, lookahead, presence, root speed limit, smoothing) with the daemon's
+//! step count and a fixed hop instead of the clock, and the evaluation ([`eval_with`]) scores it
+//! as one more method, next to the offline step counts and the baselines on the same windows.
 use std::cell::Cell;
 use std::time::Instant;
 
@@ -35,12 +35,13 @@ pub fn check_hop(hop: usize, lookahead: usize, frames: Option<usize>) -> Result<
     Ok(())
 }
 
-/// Evaluates `opts` through the streaming path: `settings` as the daemon runs them (lookahead,
-/// presence, root speed limit), with `opts`' steps, guidance and seed, and a fixed `hop`. Each
-/// sequence gets its own seed (`opts.seed` + its index), so runs are deterministic.
+/// Evaluates `opts` with the streaming path as one more method: `settings` as the daemon runs
+/// them (steps, lookahead, presence, root speed limit), with `opts`' guidance and seed, and a
+/// fixed `hop`. Each sequence gets its own seed (`opts.seed` + its index), so runs are
+/// deterministic.
 pub fn eval_streaming(opts: &EvalOptions, settings: &PipelineSettings, hop: usize) -> Result<EvalReport, EvalError> {
     check_hop(hop, settings.lookahead_frames, None)?;
-    let base = PipelineSettings { steps: opts.steps, guidance: opts.guidance, hop: Some(hop), ..settings.clone() };
+    let base = PipelineSettings { guidance: opts.guidance, hop: Some(hop), ..settings.clone() };
     let next_seed = Cell::new(opts.seed);
     let lift = |lifter: &Lifter, track: &Track2d| -> Result<Vec<MotionFrame>, LiftError> {
         check_hop(hop, base.lookahead_frames, Some(lifter.frames()))?;
@@ -58,5 +59,5 @@ pub fn eval_streaming(opts: &EvalOptions, settings: &PipelineSettings, hop: usiz
         let frames = stream_sequence(lifter, &PipelineSettings { seed, ..base.clone() }, poses);
         Ok(frames)
     };
-    eval_with(opts, Some(&Streaming { hop, lift: &lift }))
+    eval_with(opts, Some(&Streaming { hop, steps: base.steps, lift: &lift }))
 }

@@ -1,7 +1,7 @@
 //! Lifting tests: motion-file round trip and validation, metrics on closed forms, lifting a
 //! synthetic keypoint file with a tiny random checkpoint (coverage, unit quaternions, FK
-//! consistency, stitched overlaps, inferred gaps, BVH re-read), clear errors, eval on a tiny
-//! built data set and on a ground-truth file.
+//! consistency, stitched overlaps, inferred gaps, BVH re-read), clear errors; the streaming path
+//! against the offline lift and its evaluation (the other eval tests: `eval_tests.rs`).
 use std::path::{Path, PathBuf};
 
 use rand::SeedableRng;
@@ -22,16 +22,16 @@ use crate::skeleton::coco::coco_from_pose;
 use crate::skeleton::rotation::{axis_angle_to_quat, quat_rotate, Vec3};
 use crate::skeleton::smpl_fk;
 
-const S: usize = 40;
+pub(crate) const S: usize = 40;
 
-fn tiny_checkpoint(dir: &Path) -> PathBuf {
+pub(crate) fn tiny_checkpoint(dir: &Path) -> PathBuf {
     let path = dir.join("tiny.safetensors");
     let stats = MotionStats { mean: vec![0.0; 151], std: vec![1.0; 151] };
     save_random_checkpoint_as(&path, &ModelConfig::tiny(S), Some(&stats), Some(Contract::CURRENT.name())).unwrap();
     path
 }
 
-fn procedural(frames: usize, seed: u64) -> Motion {
+pub(crate) fn procedural(frames: usize, seed: u64) -> Motion {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let o = ProceduralOptions { seconds: frames as f32 / 30.0, ..Default::default() };
     let mut m = generate(&o, &mut rng);
@@ -42,7 +42,7 @@ fn procedural(frames: usize, seed: u64) -> Motion {
 
 /// A keypoint file of `m` seen by an orthographic camera; `gap` frames have nobody, and a
 /// second, rarer person (id 9) shows up in some frames.
-fn keypoint_file(path: &Path, m: &Motion, gap: std::ops::Range<usize>) {
+pub(crate) fn keypoint_file(path: &Path, m: &Motion, gap: std::ops::Range<usize>) {
     let mut w = KeypointWriter::create(path, &Header::new(30.0, 1280, 720, "synthetic")).unwrap();
     for f in 0..m.len() {
         let coco = coco_from_pose(&m.rotations[f], m.root[f]);
@@ -60,7 +60,7 @@ fn keypoint_file(path: &Path, m: &Motion, gap: std::ops::Range<usize>) {
     w.finish().unwrap();
 }
 
-fn frame_of(m: &Motion, f: usize) -> MotionFrame {
+pub(crate) fn frame_of(m: &Motion, f: usize) -> MotionFrame {
     MotionFrame { contacts: [0.9, 0.1, 0.6, 0.0], inferred: f == 2, ..m.frame(f).unwrap() }
 }
 
@@ -248,52 +248,7 @@ fn lift_errors_are_clear() {
 /// A tiny built data set of procedural motion (clips of `clip_len` frames, one camera) under
 /// `dir/train`; shared with the streaming evaluation's tests.
 pub(crate) fn tiny_dataset(dir: &Path, clip_len: usize) -> PathBuf {
-    let raw = dir.join("raw");
-    std::fs::create_dir_all(&raw).unwrap();
-    let data = dir.join("train");
-    let o = crate::data::build::BuildOptions {
-        raw_dir: raw,
-        out_dir: data.clone(),
-        clip_len,
-        stride: clip_len,
-        cameras: 1,
-        procedural_minutes: 0.2,
-        procedural: ProceduralOptions { seconds: 4.0, ..Default::default() },
-        procedural_stride: clip_len,
-        mixed_takes: 0,
-        shard_size: 16,
-        progress: false,
-        ..Default::default()
-    };
-    crate::data::build::build(&o).unwrap();
-    data
-}
-
-#[test]
-fn eval_tiny_dataset_and_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let ck = tiny_checkpoint(dir.path());
-    let data = tiny_dataset(dir.path(), S);
-    let r = eval(&EvalOptions { checkpoint: ck.clone(), data, steps: 2, max_windows: 3, batch: 2, ..Default::default() }).unwrap();
-    eprintln!("{r}");
-    assert_eq!((r.mode.as_str(), r.windows, r.frames), ("val", 3, 3 * S));
-    let m = r.metrics;
-    for v in [m.mpjpe_mm, m.pa_mpjpe_mm, m.accel_error_mm, m.jitter_mm] {
-        assert!(v.is_finite() && v >= 0.0);
-    }
-    assert!(m.mpjpe_mm > 0.0);
-    let json = serde_json::to_string(&r).unwrap();
-    assert!(json.contains("pa_mpjpe_mm"));
-    // mode (b): a ground-truth file and its keypoints
-    let mo = procedural(60, 5);
-    let kp = dir.path().join("kp.jsonl");
-    keypoint_file(&kp, &mo, 10..15);
-    let gt = dir.path().join("gt.jsonl");
-    let frames: Vec<MotionFrame> = (0..60).map(|f| MotionFrame { inferred: false, ..frame_of(&mo, f) }).collect();
-    write_motion(&gt, &MotionHeader::smpl24(30.0), &frames, 0.5).unwrap();
-    let r = eval(&EvalOptions { checkpoint: ck, gt: Some((gt, kp)), steps: 2, ..Default::default() }).unwrap();
-    assert_eq!((r.mode.as_str(), r.frames), ("file", 55));
-    assert!(r.metrics.mpjpe_mm.is_finite() && r.metrics.pa_mpjpe_mm <= r.metrics.mpjpe_mm + 1e-3);
+    super::eval_tests::tiny_dataset_with(dir, clip_len, 1)
 }
 
 // The streaming path (the daemon's `Stream`, without threads) against offline lifting.
@@ -337,13 +292,23 @@ fn streaming_with_a_one_window_hop_equals_offline_lift() {
 fn streaming_eval_scores_a_tiny_set() {
     let dir = tempfile::tempdir().unwrap();
     let data = crate::lift::tests::tiny_dataset(dir.path(), S);
-    let opts =
-        EvalOptions { checkpoint: stream_checkpoint(dir.path()), data, steps: 2, max_windows: 3, batch: 2, ..EvalOptions::default() };
-    let s = PipelineSettings::default();
+    let opts = EvalOptions {
+        checkpoint: stream_checkpoint(dir.path()),
+        data,
+        split: crate::data::build::Split::Val,
+        steps: vec![1],
+        max_windows: 3,
+        batch: 2,
+        ..EvalOptions::default()
+    };
+    let s = PipelineSettings { steps: 2, ..PipelineSettings::default() };
     let r = super::stream_eval::eval_streaming(&opts, &s, 4).unwrap();
     eprintln!("{r}");
-    assert_eq!((r.mode.as_str(), r.windows, r.frames, r.streaming_hop), ("val", 3, 3 * S, Some(4)));
-    let m = r.metrics;
+    assert_eq!((r.mode.as_str(), r.windows, r.frames, r.views.as_str()), ("val", 3, 3 * S, "one"));
+    assert_eq!(r.streaming, Some(super::eval_report::StreamingInfo { hop: 4, steps: 2 }));
+    assert_eq!(r.methods.last().map(|m| (m.name.as_str(), m.steps)), Some(("streaming", Some(2))));
+    assert!(r.notes.iter().any(|n| n.contains("one camera view per window")), "{:?}", r.notes);
+    let m = *r.all().unwrap().score("streaming").unwrap();
     for v in [m.mpjpe_mm, m.pa_mpjpe_mm, m.accel_error_mm, m.jitter_mm] {
         assert!(v.is_finite() && v > 0.0, "{m:?}");
     }

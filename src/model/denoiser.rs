@@ -45,7 +45,14 @@ impl PoseCondition {
             .map(|i| BlockCond::cat(&parts.iter().map(|p| &p.blocks[i]).collect::<Vec<_>>()))
             .collect::<Result<_>>()?;
         let frame = match parts[0].frame {
-            Some(_) => Some(Tensor::cat(&parts.iter().map(|p| p.frame.as_ref()).collect::<Option<Vec<_>>>().ok_or_else(|| candle_core::Error::msg("mixed frame conditions"))?, 0)?),
+            Some(_) => Some(Tensor::cat(
+                &parts
+                    .iter()
+                    .map(|p| p.frame.as_ref())
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| candle_core::Error::msg("mixed frame conditions"))?,
+                0,
+            )?),
             None => None,
         };
         Ok(Self { tokens: Tensor::cat(&tk, 0)?, pooled: Tensor::cat(&pl, 0)?, blocks, frame })
@@ -143,7 +150,9 @@ impl Denoiser {
         let t_act = self.time.embed(t, b, s)?.silu()?;
         let mut h = self.input.forward(x_t)?.broadcast_add(&self.pos.narrow(0, 0, s)?)?;
         if self.frame.is_some() {
-            let Some(frame) = &cond.frame else { candle_core::bail!("this model conditions each frame, but the condition has no frame tokens") };
+            let Some(frame) = &cond.frame else {
+                candle_core::bail!("this model conditions each frame, but the condition has no frame tokens")
+            };
             if frame.dim(1)? < s {
                 candle_core::bail!("x_t has {s} frames but the pose window only {}", frame.dim(1)?);
             }

@@ -134,6 +134,21 @@ fn cli_numbers_are_validated_like_config_keys() {
     assert!(!dir.path().join("built").exists(), "nothing is built");
 }
 
+/// `mocapd eval`'s own flags (split, views, step lists) are checked before anything is loaded:
+/// one message naming the flag, never a panic.
+#[test]
+fn eval_flags_are_checked_before_anything_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("no-data");
+    let data = data.to_str().unwrap();
+    fails_with(&["eval", "--data", data, "--split", "train"], "--split must be `test` (held-out subjects) or `val`");
+    fails_with(&["eval", "--data", data, "--views", "two"], "--views must be `all` or `one`");
+    fails_with(&["eval", "--data", data, "--steps", "1,0,8"], "--steps must be in 1..=1000");
+    fails_with(&["eval", "--data", data, "--steps", "4,x"], "--steps");
+    // Good flags reach the data set, which is missing here.
+    fails_with(&["eval", "--data", data, "--split", "val", "--steps", "1,4", "--views", "one"], "no built data set");
+}
+
 /// Messages: each cause once, no colour codes when stderr is not a terminal, what to do on a
 /// fresh clone, a short message for an empty video, and hints that name what the command has.
 #[test]

@@ -50,7 +50,13 @@ impl OnnxDenoiser {
             .and_then(|mut b| b.commit_from_memory(&bytes))
             .map_err(|e| OnnxError::Session(e.to_string()))?;
         let cfg = model.config();
-        let me = Self { session: Mutex::new(session), blocks: cfg.n_blocks, frame_cond: cfg.frame_cond, motion_dim: cfg.motion_dim, frames: cfg.frames };
+        let me = Self {
+            session: Mutex::new(session),
+            blocks: cfg.n_blocks,
+            frame_cond: cfg.frame_cond,
+            motion_dim: cfg.motion_dim,
+            frames: cfg.frames,
+        };
         let (b, s) = (1, cfg.frames);
         let cond = model.condition(model.encoder().null(b, s).map_err(OnnxError::Export)?).map_err(OnnxError::Export)?;
         let x = Tensor::zeros((b, s, cfg.motion_dim), DType::F32, &Device::Cpu).map_err(OnnxError::Export)?;
