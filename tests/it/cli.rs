@@ -122,8 +122,9 @@ fn cli_numbers_are_validated_like_config_keys() {
     for d in ["0", "-1", "nan", "inf"] {
         fails_with(&["bench", DEMO, "--duration", d], "--duration must be a finite number of seconds > 0");
     }
-    for t in ["0", "-3", "nan", "inf"] {
-        fails_with(&["train", "--compare", &data, "--mpjpe-mm", t], "--mpjpe-mm must be a finite MPJPE in mm > 0");
+    // Training moved to PyTorch: `mocapd train` (with any arguments) says how to run it.
+    for args in [&["train"][..], &["train", "--resume", "--config", "x.toml"]] {
+        fails_with(args, "python -m mocapd_train --config config/train.toml");
     }
     let build = |flag: &str, v: &str, needle: &str| fails_with(&["data", "build", "--raw", &data, "--out", &p("built"), flag, v], needle);
     build("--cameras", "0", "--cameras must be at least 1");
