@@ -13,7 +13,7 @@
 //!   clips, the 151-value feature codec and its normaliser, canonical placement, the 2D
 //!   condition ([`motion::Frame2d`] and its window normalisation), SMPL-24 as a BVH skeleton, and
 //!   the `mocapd.motion/1` file.
-//! - [`diffusion`]: noise schedule, forward noising with PTSS timesteps, SNR loss weightings.
+//! - [`diffusion`]: noise schedule and forward noising (what the sampler inverts).
 //! - [`onnxrt`]: finds and loads the ONNX Runtime library once per process; the environment
 //!   that [`pose`] and the denoiser's ONNX engine ([`model::onnx`]) share.
 //! - [`model`]: the ViMo-style candle denoiser (pose encoder, per-frame timestep FiLM blocks, x0

@@ -110,8 +110,10 @@ fn side_color(name: &str) -> Scalar {
     }
 }
 
-fn pt(x: f32, y: f32) -> Point {
-    Point::new(x.round().clamp(-10000.0, 10000.0) as i32, y.round().clamp(-10000.0, 10000.0) as i32)
+/// A drawing point, rounded and clamped (NaN goes far off-canvas, so nothing is drawn for it).
+pub(crate) fn pt(x: f32, y: f32) -> Point {
+    let c = |v: f32| if v.is_finite() { v.round().clamp(-10000.0, 10000.0) as i32 } else { -10000 };
+    Point::new(c(x), c(y))
 }
 
 /// Draw the preview (see the module docs).

@@ -1,11 +1,9 @@
-//! Diffusion training side: noise schedule, forward noising q(x_t | x0) with scalar or per-frame
-//! (PTSS) timesteps, and SNR loss weightings (ViMo
-//! §3.3 (i) Algorithm 1, §3.4 (iii), §IV).
+//! The diffusion process the sampler inverts: the noise schedule and forward noising q(x_t | x0)
+//! with scalar or per-frame timesteps (ViMo §3.3 (i)). Training (PTSS, weightings, losses) is the
+//! PyTorch package's (`python/mocapd_train`).
 pub mod schedule;
-pub mod weighting;
 
-pub use schedule::{NoiseSchedule, PSchedule, PtssSampler};
-pub use weighting::{weighted_x0_loss, LossWeighting, Weighting};
+pub use schedule::NoiseSchedule;
 
 use candle_core::{Device, Result, Shape, Tensor};
 use rand::Rng;

@@ -1,11 +1,9 @@
 //! Linear β schedule (1e-4 → 0.02, T = 1000), ᾱ, SNR, forward noising with scalar or per-frame
-//! timesteps (ViMo Algorithm 1), and the PTSS
-//! timestep sampler (§2.3, §IV "Temporal Modeling with PTSS").
+//! timesteps (ViMo Algorithm 1).
 //!
 //! Timesteps are 0-based indices t ∈ [0, T): ᾱ_t = ∏_{i ≤ t} (1 − β_i), so t = 0 is the least
 //! noisy step and t = T − 1 is (almost) pure noise.
 use candle_core::{DType, Device, Result, Tensor};
-use rand::Rng;
 
 #[derive(Debug, Clone)]
 pub struct NoiseSchedule {
@@ -79,63 +77,9 @@ impl NoiseSchedule {
     }
 }
 
-/// Probability p of per-frame independent timesteps, constant or scheduled over training steps.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum PSchedule {
-    Constant(f64),
-    /// Linear from `from` to `to` over `steps` training steps, then held at `to`.
-    Linear {
-        from: f64,
-        to: f64,
-        steps: usize,
-    },
-}
-
-impl PSchedule {
-    pub fn p(&self, step: usize) -> f64 {
-        match *self {
-            PSchedule::Constant(p) => p,
-            PSchedule::Linear { from, to, steps } => {
-                let f = if steps == 0 { 1.0 } else { (step as f64 / steps as f64).min(1.0) };
-                from + (to - from) * f
-            }
-        }
-    }
-}
-
-/// PTSS: per clip, with probability p every frame draws its own t ~ U[0, T); otherwise one
-/// t ~ U[0, T) is broadcast over all frames. The draw is per clip (not per batch) so that one
-/// batch mixes both cases; the output is always \[B, S\] u32.
-#[derive(Debug, Clone)]
-pub struct PtssSampler {
-    pub p: PSchedule,
-    pub num_steps: usize,
-}
-
-impl PtssSampler {
-    pub fn new(p: PSchedule, num_steps: usize) -> Self {
-        Self { p, num_steps }
-    }
-
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, b: usize, s: usize, train_step: usize, dev: &Device) -> Result<Tensor> {
-        let p = self.p.p(train_step).clamp(0.0, 1.0);
-        let mut v = Vec::with_capacity(b * s);
-        for _ in 0..b {
-            if rng.random_bool(p) {
-                v.extend((0..s).map(|_| rng.random_range(0..self.num_steps as u32)));
-            } else {
-                let t = rng.random_range(0..self.num_steps as u32);
-                v.extend(std::iter::repeat_n(t, s));
-            }
-        }
-        Tensor::from_vec(v, (b, s), dev)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     #[test]
     fn schedule_values() -> Result<()> {
@@ -164,19 +108,6 @@ mod tests {
         assert!((v[0][1][0] - e(500)).abs() < 1e-5 && (v[1][2][1] - e(0)).abs() < 1e-5 && (v[1][0][3] - e(999)).abs() < 1e-5);
         let a = s.q_sample_at(&x0, 500, &n)?.to_vec3::<f32>()?;
         assert!((a[1][1][1] - e(500)).abs() < 1e-5);
-        Ok(())
-    }
-
-    #[test]
-    fn ptss() -> Result<()> {
-        let dev = Device::Cpu;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let shared = PtssSampler::new(PSchedule::Constant(0.0), 1000).sample(&mut rng, 8, 150, 0, &dev)?.to_vec2::<u32>()?;
-        assert!(shared.iter().all(|r| r.iter().all(|t| *t == r[0] && *t < 1000)));
-        let indep = PtssSampler::new(PSchedule::Constant(1.0), 1000).sample(&mut rng, 8, 150, 0, &dev)?.to_vec2::<u32>()?;
-        assert!(indep.iter().all(|r| r.iter().any(|t| *t != r[0]) && r.iter().all(|t| *t < 1000)));
-        let lin = PSchedule::Linear { from: 0.2, to: 0.5, steps: 100 };
-        assert!((lin.p(0) - 0.2).abs() < 1e-12 && (lin.p(50) - 0.35).abs() < 1e-12 && (lin.p(1000) - 0.5).abs() < 1e-12);
         Ok(())
     }
 }

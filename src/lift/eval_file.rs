@@ -1,4 +1,4 @@
-//! Mode (b) of `mocapd eval` ([`super::eval`]): a `mocapd.motion/1` ground-truth file and its
+//! Mode (b) of `mocapd eval` ([`mod@super::eval`]): a `mocapd.motion/1` ground-truth file and its
 //! keypoint file, lifted as `mocapd lift` would at each step count (and through the streaming
 //! path when given) and compared frame by frame in their own canonical placements.
 use std::collections::HashMap;

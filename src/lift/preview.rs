@@ -17,6 +17,7 @@ use opencv::{imgcodecs, imgproc};
 use serde::Serialize;
 
 use super::reproject::{lifted_coco, Reprojection, MIN_CONFIDENCE, REPROJECTION_JOINTS};
+use crate::data::preview::pt;
 use crate::motion::{Frame2d, MotionFrame};
 use crate::pose::performer::Track2d;
 use crate::pose::record::KeypointReader;
@@ -232,11 +233,6 @@ const FAINT: (f64, f64, f64) = (160.0, 160.0, 160.0);
 
 fn bgr(c: (f64, f64, f64)) -> Scalar {
     Scalar::new(c.0, c.1, c.2, 0.0)
-}
-
-fn pt(x: f32, y: f32) -> Point {
-    let c = |v: f32| if v.is_finite() { v.round().clamp(-10000.0, 10000.0) as i32 } else { -10000 };
-    Point::new(c(x), c(y))
 }
 
 /// Side of COCO keypoint `k`: odd indices are left, even ones (but the nose) right.

@@ -1,12 +1,9 @@
 //! Model-level tests: shapes (small preset, B=2, S=150; tiny), positional embedding breaks
-//! frame-permutation equivariance, guided batching, a tiny model overfitting one clip under
-//! Min-SNR weighting, and a VarMap safetensors round trip.
+//! frame-permutation equivariance, guided batching.
 use candle_core::{DType, Device, Result, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
-use rand::SeedableRng;
+use candle_nn::{VarBuilder, VarMap};
 
 use super::{Denoiser, FilmVariant, ModelConfig};
-use crate::diffusion::{randn, weighted_x0_loss, LossWeighting, NoiseSchedule, PSchedule, PtssSampler, Weighting};
 
 fn build(cfg: &ModelConfig) -> Result<(VarMap, Denoiser)> {
     let vm = VarMap::new();
@@ -83,62 +80,5 @@ fn guided_batch_matches_separate_passes() -> Result<()> {
             &m.forward(&x, &Tensor::full(5u32, (2, 16), &dev)?, &m.encode(&pose, false)?)?
         )? < 1e-5
     );
-    Ok(())
-}
-
-#[test]
-fn tiny_model_overfits_one_clip_and_roundtrips() -> Result<()> {
-    let dev = Device::Cpu;
-    let (s, b) = (16, 2);
-    let cfg = ModelConfig::tiny(s);
-    let (vm, m) = build(&cfg)?;
-    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let x0 = randn(&mut rng, (1, s, 151), &dev)?.broadcast_as((b, s, 151))?.contiguous()?;
-    let pose = Tensor::rand(0f32, 1., (1, s, 17, 3), &dev)?.broadcast_as((b, s, 17, 3))?.contiguous()?;
-    let sched = NoiseSchedule::seed_default(&dev)?;
-    let ptss = PtssSampler::new(PSchedule::Constant(0.3), 1000);
-    let weighting = LossWeighting::new(Weighting::min_snr(), false);
-    let mut opt = AdamW::new(vm.all_vars(), ParamsAdamW { lr: 3e-3, weight_decay: 0.0, ..Default::default() })?;
-    let no_drop = Tensor::zeros(b, DType::F32, &dev)?;
-    // Eval loss at fixed noise levels, so the comparison is not noise of the t draw.
-    let eval_t = Tensor::new(&[[50u32; 16], [300u32; 16]], &dev)?;
-    let eval_noise = randn(&mut rng, (b, s, 151), &dev)?;
-    let eval = |m: &Denoiser| -> Result<f32> {
-        let xt = sched.q_sample(&x0, &eval_t, &eval_noise)?;
-        let pred = m.forward(&xt, &eval_t, &m.encode(&pose, false)?)?;
-        (pred - &x0)?.sqr()?.mean_all()?.to_scalar::<f32>()
-    };
-    let start = eval(&m)?;
-    let t0 = std::time::Instant::now();
-    for step in 0..300 {
-        // Overfit the low/mid-noise range where x0 is recoverable from x_t.
-        let t = (ptss.sample(&mut rng, b, s, step, &dev)?.to_dtype(DType::F32)? * 0.4)?.to_dtype(DType::U32)?;
-        let noise = randn(&mut rng, (b, s, 151), &dev)?;
-        let xt = sched.q_sample(&x0, &t, &noise)?;
-        let cond = m.encode_with_drop(&pose, &no_drop)?;
-        let pred = m.forward(&xt, &t, &cond)?;
-        let loss = weighted_x0_loss(&pred, &x0, &weighting.weights(&sched, &t)?)?;
-        opt.backward_step(&loss)?;
-    }
-    let end = eval(&m)?;
-    eprintln!("overfit: x0 mse {start:.4} -> {end:.5} in {:?}", t0.elapsed());
-    assert!(end * 10.0 < start, "loss fell only from {start} to {end}");
-
-    // safetensors round trip → bit-identical outputs
-    let dir = tempfile::tempdir().map_err(candle_core::Error::wrap)?;
-    let path = dir.path().join("tiny.safetensors");
-    vm.save(&path)?;
-    let (mut vm2, m2) = build(&cfg)?;
-    vm2.load(&path)?;
-    let xt = randn(&mut rng, (b, s, 151), &dev)?;
-    let t = Tensor::new(&[10u32, 600], &dev)?;
-    let y1 = m.forward(&xt, &t, &m.encode(&pose, false)?)?.flatten_all()?.to_vec1::<f32>()?;
-    let y2 = m2.forward(&xt, &t, &m2.encode(&pose, false)?)?.flatten_all()?.to_vec1::<f32>()?;
-    assert!(y1.iter().zip(&y2).all(|(a, b)| a.to_bits() == b.to_bits()));
-    // plain-tensor (inference, fused kernels) load agrees closely
-    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&path], DType::F32, &dev)? };
-    let m3 = Denoiser::new(&cfg, vb)?;
-    let y3 = m3.forward(&xt, &t, &m3.encode(&pose, false)?)?.flatten_all()?.to_vec1::<f32>()?;
-    assert!(y1.iter().zip(&y3).all(|(a, b)| (a - b).abs() < 1e-4));
     Ok(())
 }

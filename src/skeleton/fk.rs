@@ -1,10 +1,5 @@
-//! Forward kinematics: plain Rust (any tree, quaternions; for the daemon and data tools) and
-//! batched candle tensors (SMPL-24, rotation matrices; for training losses). Both read the
-//! parents and rest offsets from [`super::smpl`].
-//!
-//! The root translation is the world position of joint 0 (the pelvis).
-
-use candle_core::{Result, Tensor, D};
+//! Forward kinematics in plain Rust (any tree, quaternions), reading the SMPL-24 parents and rest
+//! offsets from [`super::smpl`]. The root translation is the world position of joint 0 (the pelvis).
 
 use super::rotation::{add, quat_mul, quat_rotate, Quat, Vec3};
 use super::smpl::{self, NUM_JOINTS};
@@ -46,30 +41,4 @@ pub fn smpl_fk(local: &[Quat; NUM_JOINTS], root: Vec3) -> [Vec3; NUM_JOINTS] {
 pub fn smpl_fk_posed(local: &[Quat; NUM_JOINTS], root: Vec3) -> ([Quat; NUM_JOINTS], [Vec3; NUM_JOINTS]) {
     let posed = forward_kinematics(&smpl::parents(), &smpl::rest_offsets(), local, root);
     (std::array::from_fn(|j| posed.global[j]), std::array::from_fn(|j| posed.positions[j]))
-}
-
-/// Batched SMPL-24 FK: local rotation matrices `[B, F, 24, 3, 3]` and root translation
-/// `[B, F, 3]` to joint positions `[B, F, 24, 3]`.
-pub fn smpl_fk_tensor(local: &Tensor, root: &Tensor) -> Result<Tensor> {
-    let offsets = smpl::rest_offsets();
-    let flat: Vec<f32> = offsets.iter().flatten().copied().collect();
-    let offsets = Tensor::from_vec(flat, (NUM_JOINTS, 3, 1), local.device())?.to_dtype(local.dtype())?;
-    let mut global: Vec<Tensor> = Vec::with_capacity(NUM_JOINTS);
-    let mut pos: Vec<Tensor> = Vec::with_capacity(NUM_JOINTS);
-    for j in 0..NUM_JOINTS {
-        let r = local.narrow(2, j, 1)?.squeeze(2)?; // [B, F, 3, 3]
-        match smpl::parent(j) {
-            None => {
-                global.push(r);
-                pos.push(root.clone());
-            }
-            Some(p) => {
-                let off = offsets.get(j)?; // [3, 1]
-                let step = global[p].broadcast_matmul(&off)?.squeeze(D::Minus1)?; // [B, F, 3]
-                pos.push((&pos[p] + step)?);
-                global.push(global[p].matmul(&r)?);
-            }
-        }
-    }
-    Tensor::stack(&pos, 2)
 }

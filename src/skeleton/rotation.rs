@@ -1,7 +1,6 @@
 //! Rotation conversions on plain `f32` arrays: axis-angle, quaternion `(x, y, z, w)`, 3x3
 //! matrix (row-major, acting on column vectors), 6D (the first two matrix columns,
 //! Gram-Schmidt back; Zhou et al. 2019, <https://arxiv.org/abs/1812.07035>), and slerp.
-//! The candle versions live in [`super::rotation_t`].
 
 /// A 3-vector.
 pub type Vec3 = [f32; 3];

@@ -1,13 +1,11 @@
-//! Skeleton tests: the rest table through FK, rotation round trips, candle FK against plain FK,
+//! Skeleton tests: the rest table through FK, rotation round trips, FK,
 //! COCO placement and pinhole projection.
 
-use candle_core::{Device, Tensor};
 use mocapd::data::camera::PinholeCamera;
 use mocapd::skeleton::coco::{coco_from_pose, NUM_COCO};
 use mocapd::skeleton::rotation::*;
-use mocapd::skeleton::rotation_t;
 use mocapd::skeleton::smpl::{self, NUM_JOINTS, REST_JOINTS};
-use mocapd::skeleton::{smpl_fk, smpl_fk_tensor};
+use mocapd::skeleton::smpl_fk;
 use rand::{Rng, SeedableRng};
 
 fn random_quat(rng: &mut impl Rng) -> Quat {
@@ -76,56 +74,6 @@ fn slerp_endpoints_and_midpoint() {
     // Shorter arc even when b is given with the opposite sign.
     let mid2 = slerp(a, b.map(|c| -c), 0.5);
     assert!(same_rotation(mid2, mid) < 1e-6);
-}
-
-#[test]
-fn candle_rotations_match_plain() -> candle_core::Result<()> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-    let qs: Vec<Quat> = (0..64).map(|_| random_quat(&mut rng)).collect();
-    let six: Vec<f32> = qs.iter().flat_map(|q| quat_to_6d(*q)).collect();
-    let aa: Vec<f32> = qs.iter().flat_map(|q| quat_to_axis_angle(*q)).collect();
-    let dev = Device::Cpu;
-    let m6 = rotation_t::sixd_to_mat(&Tensor::from_vec(six.clone(), (8, 8, 6), &dev)?)?;
-    let ma = rotation_t::axis_angle_to_mat(&Tensor::from_vec(aa, (8, 8, 3), &dev)?)?;
-    let back = rotation_t::mat_to_sixd(&m6)?.flatten_all()?.to_vec1::<f32>()?;
-    let m6 = m6.flatten_all()?.to_vec1::<f32>()?;
-    let ma = ma.flatten_all()?.to_vec1::<f32>()?;
-    for (i, q) in qs.iter().enumerate() {
-        let m = quat_to_mat(*q);
-        for r in 0..3 {
-            for c in 0..3 {
-                assert!((m6[i * 9 + r * 3 + c] - m[r][c]).abs() < 1e-5);
-                assert!((ma[i * 9 + r * 3 + c] - m[r][c]).abs() < 1e-5);
-            }
-        }
-    }
-    assert!(back.iter().zip(six.iter()).all(|(a, b)| (a - b).abs() < 1e-5));
-    Ok(())
-}
-
-#[test]
-fn candle_fk_equals_plain_fk() -> candle_core::Result<()> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
-    let (b, f) = (2, 3);
-    let mut mats = Vec::new();
-    let mut roots = Vec::new();
-    let mut expected = Vec::new();
-    for _ in 0..b * f {
-        let local: [Quat; NUM_JOINTS] = std::array::from_fn(|_| random_quat(&mut rng));
-        let root = [rng.random_range(-1.0..1.0), 0.9, rng.random_range(-1.0..1.0)];
-        mats.extend(local.iter().flat_map(|q| quat_to_mat(*q).into_iter().flatten()));
-        roots.extend(root);
-        expected.extend(smpl_fk(&local, root).into_iter().flatten());
-    }
-    let dev = Device::Cpu;
-    let local = Tensor::from_vec(mats, (b, f, NUM_JOINTS, 3, 3), &dev)?;
-    let root = Tensor::from_vec(roots, (b, f, 3), &dev)?;
-    let pos = smpl_fk_tensor(&local, &root)?;
-    assert_eq!(pos.dims(), &[b, f, NUM_JOINTS, 3]);
-    let got = pos.flatten_all()?.to_vec1::<f32>()?;
-    let worst = got.iter().zip(expected.iter()).map(|(a, e)| (a - e).abs()).fold(0.0, f32::max);
-    assert!(worst < 1e-5, "max diff {worst}");
-    Ok(())
 }
 
 #[test]
