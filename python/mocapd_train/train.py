@@ -89,7 +89,8 @@ class Trainer:
         lo = cfg.loss
         self.weighting = Weighting(lo.weighting, lo.gamma, lo.normalize, lo.floor)
         self.wtable = self.weighting.table(self.sched).to(self.device)
-        self.ctable = Weighting("constant").table(self.sched).to(self.device)
+        self.constant = Weighting("constant")
+        self.ctable = self.constant.table(self.sched).to(self.device)
         self.out = cfg.out_dir
         self._order: tuple[int, np.ndarray] = (-1, np.zeros(0, dtype=np.int64))
 
@@ -115,7 +116,10 @@ class Trainer:
     def autocast(self) -> Any:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.bf16)
 
-    def loss(self, bt: Batch, k: int, gen: torch.Generator, p: float, cond_drop: float, table: torch.Tensor) -> dict[str, torch.Tensor]:
+    def loss(
+        self, bt: Batch, k: int, gen: torch.Generator, p: float, cond_drop: float, weighting: Weighting, table: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Loss parts of one batch; w_t = `weighting` read from its `table` (built once per run)."""
         b, s, _ = bt.x0.shape
         lo = self.cfg.loss
         t = ptss(b, s, p, self.sched.steps, gen).to(self.device)
@@ -125,7 +129,7 @@ class Trainer:
         with self.autocast():
             pred = self.model(xt, t, bt.pose, drop)
         pred = pred.float()
-        w = self.weighting.weights(table, t) if table is self.wtable else table[t].float()
+        w = weighting.weights(table, t)
         l_x0 = L.x0_loss(pred, bt.x0, w)
         l_vel = L.velocity_loss(pred, bt.x0, w)
         pred_raw = self.norm.denormalize(pred)
@@ -168,7 +172,7 @@ class Trainer:
         acc: dict[str, float] = {}
         for vb in range(s.val_batches):
             idx = [(vb * s.batch_size + i) % self.val.n for i in range(s.batch_size)]
-            parts = self.loss(self.to_batch(*self.val.batch(idx, 0, frames)), k, step_generator(self.cfg.seed, vb, 1), 0.0, 0.0, self.ctable)
+            parts = self.loss(self.to_batch(*self.val.batch(idx, 0, frames)), k, step_generator(self.cfg.seed, vb, 1), 0.0, 0.0, self.constant, self.ctable)
             for key, v in parts.items():
                 acc[key] = acc.get(key, 0.0) + float(v) / s.val_batches
         clips = min(s.val_clips, self.val.n)
@@ -253,7 +257,7 @@ class Trainer:
             lr = self.lr_at(k)
             for group in self.opt.param_groups:
                 group["lr"] = lr
-            parts = self.loss(bt, k, gen, p_at(cfg.loss.p_from, cfg.loss.p_to, cfg.loss.p_steps, k), self.mcfg.cond_drop, self.wtable)
+            parts = self.loss(bt, k, gen, p_at(cfg.loss.p_from, cfg.loss.p_to, cfg.loss.p_steps, k), self.mcfg.cond_drop, self.weighting, self.wtable)
             total = parts["loss"]
             if not torch.isfinite(total):
                 raise TrainError(f"loss is not finite at step {k}: lower optim.lr or set optim.grad_clip")

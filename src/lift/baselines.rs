@@ -18,13 +18,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{Device, Storage, Tensor};
-use indicatif::{ProgressBar, ProgressStyle};
+
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::eval::EvalError;
 use super::metrics::Joints;
-use crate::data::build::{Manifest, Split};
+use crate::data::build::{bar, Manifest, Split};
 use crate::data::error::io;
 use crate::data::DataError;
 use crate::motion::codec::{decode_frame, FEATURE_DIM};
@@ -135,19 +135,6 @@ impl ShardRows {
     }
 }
 
-/// A progress bar on stderr (hidden without `progress`): `what`, the bar, counts and time left.
-pub(super) fn bar(progress: bool, len: usize, what: &str) -> ProgressBar {
-    if !progress {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new(len as u64);
-    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed} elapsed, {eta} left)") {
-        pb.set_style(style.progress_chars("=> "));
-    }
-    pb.set_message(what.to_string());
-    pb
-}
-
 impl PoseLibrary {
     /// Draws the library from the train split of the data set in `data` (see the module docs);
     /// `None` when the split has no frame.
@@ -169,7 +156,7 @@ impl PoseLibrary {
         let drawn = rand::seq::index::sample(&mut rng, total, (size * LIBRARY_CANDIDATES).min(total)).into_vec();
         let mut by_place: Vec<usize> = (0..drawn.len()).collect();
         by_place.sort_unstable_by_key(|&i| drawn[i]);
-        let pb = bar(progress, drawn.len(), "NN library: reading training frames");
+        let pb = bar(progress, drawn.len() as u64, "NN library: reading training frames");
         let mut pose2d = vec![[0.0f32; KEY]; drawn.len()];
         for (n, &i) in by_place.iter().enumerate() {
             let (k, f) = locate(drawn[i]);

@@ -28,11 +28,11 @@ use candle_core::{Device, Tensor};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::baselines::{at_root, bar, mean_pose, PoseLibrary, LIBRARY_FRAMES};
+use super::baselines::{at_root, mean_pose, PoseLibrary, LIBRARY_FRAMES};
 use super::eval_report::{sampler_warnings, steps_name, EvalReport, Method, StreamingInfo, Tally, MEAN_POSE, NN_LOOKUP, STREAMING};
 use super::metrics::{jitter, metrics, Joints};
 use super::offline::{check_sampling, LiftError};
-use crate::data::build::{read_manifest, Manifest, Split};
+use crate::data::build::{bar, read_manifest, Manifest, Split};
 use crate::data::DataError;
 use crate::infer::{InferError, Lifter, DEFAULT_CHECKPOINT};
 use crate::model::onnx::Engine;
@@ -326,7 +326,7 @@ fn eval_split(lifter: &Lifter, opts: &EvalOptions, streaming: Option<&Streaming>
     }
     let mut seconds = vec![0.0f64; names.len()];
     let mut tally = Tally::new(names.clone());
-    let pb = bar(opts.progress, wanted, &format!("eval {}: windows", opts.split.name()));
+    let pb = bar(opts.progress, wanted as u64, format!("eval {}: windows", opts.split.name()));
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let dev = Device::Cpu;
     for (path, local) in &shards {

@@ -36,6 +36,7 @@ mod plan;
 mod shard;
 
 pub use manifest::*;
+pub(crate) use plan::bar;
 
 use super::augment::{change_speed, mirror, windows};
 use super::body::{BodyRanges, BodyShape};
@@ -47,7 +48,7 @@ use crate::motion::frame2d::{normalize_sequence, NORM_MIN_SCORE};
 use crate::motion::placement::{canonicalize, place_clip, Placement};
 use crate::motion::Contract;
 use crate::skeleton::coco::NUM_COCO;
-use plan::{bar, pad_to, plan, seed_for};
+use plan::{pad_to, plan, seed_for};
 use shard::ShardWriter;
 
 /// Data-set format name and version in the manifest.

@@ -36,7 +36,8 @@ pub(super) fn seed_for(seed: u64, a: u64, b: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-pub(super) fn bar(show: bool, len: u64, msg: &'static str) -> ProgressBar {
+/// A progress bar on stderr (hidden without `show`): the message, the bar, counts and time left.
+pub(crate) fn bar(show: bool, len: u64, msg: impl Into<std::borrow::Cow<'static, str>>) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
