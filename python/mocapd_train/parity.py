@@ -1,6 +1,9 @@
 """The parity fixture: tiny checkpoints written by this package and the outputs its forward gives
 on fixed inputs. `mocapd`'s Rust tests load the same checkpoints in candle and ONNX Runtime and
-must reproduce these outputs (≤ 1e-4), so a checkpoint trained here runs the same there.
+must reproduce these outputs (≤ 1e-4), so a checkpoint trained here runs the same there. It also
+holds this package's forward kinematics of random feature frames (`fk.safetensors`), which Rust's
+feature codec and SMPL-24 skeleton must reproduce: the trainer's joint losses and validation
+measure the same skeleton the daemon sends.
 
     python -m mocapd_train.parity tests/fixtures/parity     (re-writes the fixture)
 """
@@ -14,6 +17,7 @@ import torch
 from safetensors.torch import save_file
 
 from .checkpoint import save_checkpoint
+from .losses import fk
 from .model import Denoiser, ModelConfig
 
 FRAMES = 16
@@ -45,10 +49,19 @@ def outputs(model: Denoiser, io: dict[str, torch.Tensor]) -> dict[str, torch.Ten
     return {"x0_cond": cond, "x0_null": null}
 
 
+def fk_frames(seed: int = 7, n: int = 8) -> dict[str, torch.Tensor]:
+    """Random feature frames [n, 151] (6D pairs far from orthonormal, a root, contacts) and
+    their joints [n, 24, 3] by this package's forward kinematics."""
+    g = torch.Generator().manual_seed(seed)
+    raw = torch.randn(1, n, 151, generator=g)
+    return {"raw": raw[0], "joints": fk(raw)[0]}
+
+
 def write(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     io = inputs()
     save_file({k: v.contiguous() for k, v in io.items()}, str(out / "inputs.safetensors"))
+    save_file({k: v.contiguous() for k, v in fk_frames().items()}, str(out / "fk.safetensors"))
     for i, (name, cfg) in enumerate(VARIANTS.items()):
         torch.manual_seed(100 + i)
         model = Denoiser(cfg)

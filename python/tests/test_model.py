@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from conftest import ROOT
 from mocapd_train.checkpoint import FORMAT, load_checkpoint, save_checkpoint
 from mocapd_train.model import Denoiser, ModelConfig
-from mocapd_train.parity import VARIANTS, inputs, outputs
+from mocapd_train.parity import VARIANTS, fk_frames, inputs, outputs
 
 FIXTURE = ROOT / "tests" / "fixtures" / "parity"
 
@@ -28,6 +28,9 @@ def test_parity_fixture_is_what_this_model_computes() -> None:
         for k in want:
             assert (got[k] - want[k]).abs().max() < 1e-5, (name, k)
         assert meta["motion_contract"] == "gravity-view"
+    fk = load_file(str(FIXTURE / "fk.safetensors"))
+    for k, v in fk_frames().items():
+        assert (v - fk[k]).abs().max() < 1e-6, k
 
 
 def test_checkpoint_metadata_is_what_mocapd_reads(tmp_path: Path) -> None:

@@ -92,6 +92,28 @@ fn pytorch_fixture_parity() -> Result<()> {
     Ok(())
 }
 
+/// The trainer's forward kinematics (PyTorch, `fk.safetensors` of the parity fixture) on random
+/// feature frames, 6D pairs far from orthonormal: Rust's feature codec and SMPL-24 skeleton give
+/// the same joints, so training and the daemon measure one skeleton.
+#[test]
+fn pytorch_forward_kinematics_parity() -> Result<()> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity");
+    let fk = candle_core::safetensors::load(dir.join("fk.safetensors"), &Device::Cpu)?;
+    let raw: Vec<Vec<f32>> = fk["raw"].to_vec2()?;
+    let joints: Vec<Vec<Vec<f32>>> = fk["joints"].to_vec3()?;
+    assert_eq!((raw.len(), raw[0].len(), joints[0].len()), (8, 151, 24));
+    let mut worst = 0f32;
+    for (r, want) in raw.iter().zip(&joints) {
+        let got = crate::motion::codec::decode_frame(r).joints();
+        for (g, w) in got.iter().zip(want) {
+            worst = (0..3).map(|k| (g[k] - w[k]).abs()).fold(worst, f32::max);
+        }
+    }
+    eprintln!("forward kinematics: max abs diff {worst:.2e} m");
+    assert!(worst <= TOL, "joints differ from PyTorch's by {worst} m");
+    Ok(())
+}
+
 #[test]
 fn checkpoint_parity_and_ddim_infill() -> Result<()> {
     let dev = Device::Cpu;
