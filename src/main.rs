@@ -57,6 +57,12 @@ enum Command {
         /// Stop after this many seconds (default: the whole input).
         #[arg(long, allow_negative_numbers = true)]
         duration: Option<f64>,
+        /// Play the input again from its start when it ends (with --duration: a long run).
+        #[arg(long = "loop")]
+        looped: bool,
+        /// Leave the first seconds out of every measure, drops included (start-up and warm-up).
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        warmup: f64,
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -307,9 +313,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench { source, duration, json, histogram } => {
+        Command::Bench { source, duration, looped, warmup, json, histogram } => {
             let settings = Settings::load(cli.config.as_deref())?;
-            let o = commands::bench::BenchOptions { input: source, duration, histogram };
+            let o = commands::bench::BenchOptions { input: source, duration, looped, warmup, histogram };
             let r = commands::bench::run(&o, &settings)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);

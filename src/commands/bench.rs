@@ -1,7 +1,9 @@
 //! `mocapd bench`: replays a video or keypoint recording at its native rate through the whole
 //! pipeline (VMC to a loopback receiver of its own) and reports glass-to-wire latency per frame
-//! (capture → datagram sent), per-stage times, drops, output jitter, CPU time and memory, plus
-//! a latency histogram image.
+//! (capture → datagram sent), per-stage times, drops, output jitter, CPU time and memory, the
+//! DDIM steps the updates ran at (fewer under load), plus a latency histogram image on request.
+//! `--loop` and `--duration` make a long run of a short file; `--warmup` leaves the start out.
+use std::collections::BTreeMap;
 use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -12,7 +14,7 @@ use serde::Serialize;
 
 use super::Error;
 use crate::config::Settings;
-use crate::pipeline::stats::{cpu_seconds, rss_mib, Histogram};
+use crate::pipeline::stats::{cpu_seconds, rss_mib, Histogram, Stats};
 use crate::pipeline::{histogram, Pipeline};
 use crate::sink::vmc::VmcConfig;
 use crate::source::Pacing;
@@ -21,6 +23,10 @@ pub struct BenchOptions {
     pub input: String,
     /// Stop after this many seconds (`None`: the whole input).
     pub duration: Option<f64>,
+    /// Play the input again from the start when it ends (needs `duration`).
+    pub looped: bool,
+    /// Seconds at the start left out of every measure (drops included).
+    pub warmup: f64,
     pub histogram: Option<PathBuf>,
 }
 
@@ -30,6 +36,19 @@ impl BenchOptions {
     pub fn validate(&self) -> Result<(), Error> {
         if let Some(d) = self.duration.filter(|d| !(d.is_finite() && *d > 0.0)) {
             return Err(Error::Usage(format!("--duration must be a finite number of seconds > 0, got {d}")));
+        }
+        if !(self.warmup.is_finite() && self.warmup >= 0.0) {
+            return Err(Error::Usage(format!("--warmup must be a finite number of seconds ≥ 0, got {}", self.warmup)));
+        }
+        if self.duration.is_some_and(|d| self.warmup >= d) {
+            return Err(Error::Usage(format!(
+                "--warmup {} leaves nothing of --duration {} to measure",
+                self.warmup,
+                self.duration.unwrap_or(0.0)
+            )));
+        }
+        if self.looped && self.duration.is_none() {
+            return Err(Error::Usage("--loop needs --duration (a looping input never ends)".into()));
         }
         Ok(())
     }
@@ -58,6 +77,8 @@ pub struct BenchReport {
     pub input: String,
     pub input_fps: f64,
     pub seconds: f64,
+    /// Seconds at the start left out of the measures below (`--warmup`).
+    pub warmup_s: f64,
     pub frames_in: u64,
     pub frames_out: u64,
     pub frames_sent: u64,
@@ -77,7 +98,14 @@ pub struct BenchReport {
     /// One denoise update (a window of DDIM steps).
     pub denoise_update_ms: Spread,
     pub updates: u64,
+    /// Updates that sent frames, by DDIM steps (the configured steps unless the machine was too
+    /// busy for `pipeline.latency_budget_ms`).
+    pub updates_by_steps: BTreeMap<usize, u64>,
+    /// Times the loop stepped down to fewer steps.
+    pub degradations: u64,
     pub dropped: Drops,
+    /// Dropped frames as a share of the frames measured (sent + dropped), percent.
+    pub drop_percent: f64,
     /// Standard deviation of the interval between sent frames (the source's frame interval is
     /// the ideal, constant part).
     pub output_jitter_ms: f64,
@@ -96,6 +124,25 @@ pub struct Drops {
     pub sinks: u64,
 }
 
+impl Drops {
+    fn of(st: &Stats) -> Self {
+        let n = |c: &std::sync::atomic::AtomicU64| c.load(Relaxed);
+        Self { source: n(&st.source_drops), pose_queue: n(&st.pose_drops), window: n(&st.window_skips), sinks: n(&st.sink_drops) }
+    }
+    fn minus(&self, o: &Self) -> Self {
+        let d = |a: u64, b: u64| a.saturating_sub(b);
+        Self {
+            source: d(self.source, o.source),
+            pose_queue: d(self.pose_queue, o.pose_queue),
+            window: d(self.window, o.window),
+            sinks: d(self.sinks, o.sinks),
+        }
+    }
+    pub fn total(&self) -> u64 {
+        self.source + self.pose_queue + self.window + self.sinks
+    }
+}
+
 impl BenchReport {
     pub fn text(&self) -> String {
         let s = |x: &Spread| {
@@ -106,18 +153,20 @@ impl BenchReport {
             }
         };
         format!(
-            "bench {} ({:.1} fps, {:.1} s): {} poses in, {} frames out, {} sent, {} updates, {} decimated (to 30 fps)\n\
+            "bench {} ({:.1} fps, {:.1} s{}): {} poses in, {} frames out, {} sent, {} updates, {} decimated (to 30 fps)\n\
              latency ms (capture→sent)  {}\n\
              \x20 capture→pose done       {}\n\
              \x20 pose→emitted (denoise)  {}\n\
              \x20 emitted→sent            {}\n\
              \x20 pose inference          {}\n\
              \x20 denoise update          {}\n\
-             dropped: source {}, pose queue {}, window {}, sinks {}\n\
+             updates by DDIM steps {} ({} step-downs under load)\n\
+             dropped: source {}, pose queue {}, window {}, sinks {} ({:.2} % of the frames)\n\
              output jitter {:.1} ms; CPU {:.1} s ({:.2} cores); RSS max {:.0} MiB\n{}",
             self.input,
             self.input_fps,
             self.seconds,
+            if self.warmup_s > 0.0 { format!(", measured after a {:.1} s warm-up", self.warmup_s) } else { String::new() },
             self.frames_in,
             self.frames_out,
             self.frames_sent,
@@ -129,10 +178,13 @@ impl BenchReport {
             s(&self.stage_sink_ms),
             s(&self.pose_inference_ms),
             s(&self.denoise_update_ms),
+            self.updates_by_steps.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", "),
+            self.degradations,
             self.dropped.source,
             self.dropped.pose_queue,
             self.dropped.window,
             self.dropped.sinks,
+            self.drop_percent,
             self.output_jitter_ms,
             self.cpu_seconds,
             self.cpu_cores,
@@ -146,7 +198,7 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
     o.validate()?;
     let mut settings = settings.stages();
     settings.source.pacing = Pacing::Native;
-    settings.source.loop_file = false;
+    settings.source.loop_file = o.looped;
     settings.pipeline.status_every = None;
     // The wire: a loopback receiver of our own that drains every datagram.
     let rx = UdpSocket::bind("127.0.0.1:0").map_err(|e| Error::Usage(format!("cannot bind a loopback receiver: {e}")))?;
@@ -171,24 +223,37 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
     let p = Pipeline::start(&o.input, &settings, Arc::clone(&stop))?;
     let t0 = Instant::now();
     let mut rss_max = rss_mib();
+    // Counters at the end of the warm-up (all zero without one).
+    let mut at_warmup: Option<(Drops, u64, u64, f64)> = (o.warmup == 0.0).then(|| (Drops::of(&p.stats), 0, 0, cpu0));
     while !p.is_finished() {
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(20));
         rss_max = rss_max.max(rss_mib());
+        if at_warmup.is_none() && t0.elapsed().as_secs_f64() >= o.warmup {
+            p.stats.restart_measures();
+            let st = &p.stats;
+            at_warmup = Some((Drops::of(st), st.updates.load(Relaxed), st.degradations.load(Relaxed), cpu_seconds()));
+        }
         if o.duration.is_some_and(|d| t0.elapsed().as_secs_f64() >= d) {
             p.stop();
         }
     }
     let (stats, fps) = (Arc::clone(&p.stats), p.fps);
     let run = p.wait().check()?;
+    let Some((drops0, updates0, degradations0, cpu0)) = at_warmup else {
+        return Err(Error::Usage(format!("the input ended within the --warmup of {} s: nothing was measured", o.warmup)));
+    };
     let cpu = cpu_seconds() - cpu0;
+    let measured_s = (run.seconds - o.warmup).max(1e-9);
     done.store(true, Relaxed);
     let _ = drain.join();
 
     let sent = stats.sent();
+    let dropped = Drops::of(&stats).minus(&drops0);
     let report = BenchReport {
         input: o.input.clone(),
         input_fps: fps,
         seconds: run.seconds,
+        warmup_s: o.warmup,
         frames_in: run.frames_in,
         frames_out: run.frames_out,
         frames_sent: sent.count,
@@ -199,22 +264,24 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
         stage_sink_ms: Spread::of(&sent.sink),
         pose_inference_ms: Spread::of(&stats.pose_stage_ms()),
         denoise_update_ms: Spread::of(&stats.update_ms()),
-        updates: stats.updates.load(Relaxed),
-        dropped: Drops {
-            source: stats.source_drops.load(Relaxed),
-            pose_queue: stats.pose_drops.load(Relaxed),
-            window: stats.window_skips.load(Relaxed),
-            sinks: stats.sink_drops.load(Relaxed),
-        },
+        updates: stats.updates.load(Relaxed) - updates0,
+        updates_by_steps: stats.updates_by_steps(),
+        degradations: stats.degradations.load(Relaxed) - degradations0,
+        drop_percent: 100.0 * dropped.total() as f64 / (sent.count + dropped.total()).max(1) as f64,
+        dropped,
         output_jitter_ms: sent.intervals.std_dev(),
         cpu_seconds: cpu,
-        cpu_cores: cpu / run.seconds.max(1e-9),
+        cpu_cores: cpu / measured_s,
         rss_max_mib: rss_max,
         histogram: o.histogram.clone(),
     };
     let caption = format!(
         "mocapd bench: {} frames, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {} dropped",
-        sent.count, report.latency_ms.p50, report.latency_ms.p95, report.latency_ms.p99, run.drops
+        sent.count,
+        report.latency_ms.p50,
+        report.latency_ms.p95,
+        report.latency_ms.p99,
+        report.dropped.total()
     );
     if let Some(path) = &o.histogram {
         histogram::write(path, &sent.latency, &caption)?;
@@ -238,6 +305,7 @@ mod tests {
             input: "in.mp4".into(),
             input_fps: 60.0,
             seconds: 2.0,
+            warmup_s: 0.0,
             frames_in: 60,
             frames_out: 60,
             frames_sent: 60,
@@ -249,7 +317,10 @@ mod tests {
             pose_inference_ms: s.clone(),
             denoise_update_ms: Spread::of(&Histogram::new()),
             updates: 50,
+            updates_by_steps: BTreeMap::from([(4, 30), (2, 20)]),
+            degradations: 1,
             dropped: Drops { source: 0, pose_queue: 0, window: 0, sinks: 0 },
+            drop_percent: 0.0,
             output_jitter_ms: 1.0,
             cpu_seconds: 1.0,
             cpu_cores: 0.5,
@@ -257,9 +328,14 @@ mod tests {
             histogram: None,
         };
         assert!(r.text().contains("60 sent, 50 updates, 60 decimated (to 30 fps)"), "{}", r.text());
+        assert!(r.text().contains("updates by DDIM steps 2: 20, 4: 30 (1 step-downs under load)"), "{}", r.text());
         let json: serde_json::Value = serde_json::to_value(&r).unwrap();
         assert_eq!(json["decimated"].as_u64(), Some(60));
-        assert!(BenchOptions { input: "x".into(), duration: Some(f64::NAN), histogram: None }.validate().is_err());
-        assert!(BenchOptions { input: "x".into(), duration: Some(3.0), histogram: None }.validate().is_ok());
+        let o = |duration, looped, warmup| BenchOptions { input: "x".into(), duration, looped, warmup, histogram: None };
+        assert!(o(Some(f64::NAN), false, 0.0).validate().is_err());
+        assert!(o(Some(3.0), false, 0.0).validate().is_ok());
+        assert!(o(Some(3.0), true, 1.0).validate().is_ok());
+        assert!(o(None, true, 0.0).validate().is_err(), "a loop without a duration never ends");
+        assert!(o(Some(3.0), false, 3.0).validate().is_err() && o(None, false, -1.0).validate().is_err());
     }
 }

@@ -83,6 +83,10 @@ pub(super) fn resolve(
     if lookahead_frames > 60 {
         return Err(invalid("pipeline.lookahead_frames", format!("must be at most 60 frames, got {lookahead_frames}")));
     }
+    let budget = pick(u.latency_budget_ms, d.latency_budget_ms, "pipeline.latency_budget_ms")?;
+    if !(budget == 0.0 || budget.is_finite() && (10.0..=10_000.0).contains(&budget)) {
+        return Err(invalid("pipeline.latency_budget_ms", format!("must be 0 (never degrade) or in [10, 10000] ms, got {budget}")));
+    }
     let queue = |v: usize, key: &'static str| {
         if (1..=4096).contains(&v) {
             Ok(v)
@@ -152,6 +156,7 @@ pub(super) fn resolve(
         hop: (hop > 0).then_some(hop),
         lookahead_frames,
         seed: pick(u.seed, d.seed, "pipeline.seed")?,
+        latency_budget: (budget > 0.0).then(|| Duration::from_secs_f64(budget / 1e3)),
         max_root_speed: (max_root_speed > 0.0).then_some(max_root_speed),
         smoothing: (min_cutoff > 0.0).then_some(Smoothing { min_cutoff, beta }),
         mirror: pick(u.mirror, d.mirror, "pipeline.mirror")?,

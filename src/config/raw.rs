@@ -88,6 +88,7 @@ pub struct RawPipeline {
     pub hop: Option<usize>,
     pub lookahead_frames: Option<usize>,
     pub seed: Option<u64>,
+    pub latency_budget_ms: Option<f64>,
     pub max_root_speed: Option<f32>,
     pub smoothing_min_cutoff: Option<f32>,
     pub smoothing_beta: Option<f32>,
@@ -178,6 +179,7 @@ impl RawConfig {
             hop: Some(p.hop.unwrap_or(0)),
             lookahead_frames: Some(p.lookahead_frames),
             seed: Some(p.seed),
+            latency_budget_ms: Some(p.latency_budget.map_or(0.0, |d| d.as_secs_f64() * 1e3)),
             max_root_speed: Some(p.max_root_speed.unwrap_or(0.0)),
             // With smoothing off by default, beta would only be a placeholder.
             smoothing_min_cutoff: Some(p.smoothing.map_or(0.0, |s| s.min_cutoff)),

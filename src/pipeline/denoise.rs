@@ -8,7 +8,9 @@
 //! frames they share. Frames without the performer are in-filled and marked `inferred`; longer
 //! absences go through [`Presence`]. What is sent goes through the One-Euro [`PoseFilter`].
 //! The logic lives in [`Stream`], which the thread ([`DenoiseLoop`]) and the streaming
-//! evaluation ([`stream_sequence`], no threads, no clock) share.
+//! evaluation ([`stream_sequence`], no threads, no clock) share. Only the thread has a
+//! [`Governor`]: under load it lowers the DDIM steps of the next updates to keep latency in
+//! `pipeline.latency_budget_ms`.
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use super::fanout::{Fanout, Outgoing};
+use super::governor::{Governor, Rung};
 use super::presence::{standing_idle, Presence};
 use super::settings::PipelineSettings;
 use super::smooth::PoseFilter;
@@ -87,6 +90,11 @@ impl Stream {
             mirror: s.mirror,
             stats,
         }
+    }
+
+    /// Samples the next updates with `r`'s steps and guidance.
+    pub fn set_rung(&mut self, r: Rung) {
+        (self.steps, self.guidance) = (r.steps, r.guidance);
     }
 
     /// Whether another pose fits without overwriting a frame that was never generated.
@@ -211,12 +219,16 @@ pub fn stream_sequence(lifter: &Lifter, s: &PipelineSettings, poses: impl IntoIt
 pub struct DenoiseLoop {
     lifter: Lifter,
     stream: Stream,
+    governor: Governor,
+    stats: Arc<Stats>,
     out: Fanout,
 }
 
 impl DenoiseLoop {
     pub fn new(lifter: Lifter, s: &PipelineSettings, out: Fanout, stats: Arc<Stats>) -> Self {
-        Self { stream: Stream::new(lifter.frames(), s, stats), lifter, out }
+        let governor = Governor::new(s.steps, s.guidance, s.latency_budget);
+        stats.set_rung(governor.rung(), false);
+        Self { stream: Stream::new(lifter.frames(), s, Arc::clone(&stats)), lifter, governor, stats, out }
     }
 
     /// Runs until the pose queue closes, then sends every frame still pending (lookahead too).
@@ -239,8 +251,31 @@ impl DenoiseLoop {
                     }
                 }
             }
-            for e in self.stream.update(&self.lifter, ended) {
-                self.out.send(Outgoing { frame: e.frame, captured: e.captured, posed: e.posed, emitted: Instant::now() });
+            let t0 = Instant::now();
+            let frames = self.stream.update(&self.lifter, ended);
+            let emitted = Instant::now();
+            if let Some(oldest) = frames.iter().map(|e| e.captured).min() {
+                self.stats.count_update_at(self.governor.rung().steps);
+                let latency = emitted.saturating_duration_since(oldest).as_secs_f64() * 1e3;
+                let before = self.governor.rung();
+                if let Some(r) = self.governor.observe(latency, (emitted - t0).as_secs_f64() * 1e3) {
+                    if r.steps < before.steps || r.guidance < before.guidance {
+                        self.stats.degradations.fetch_add(1, Relaxed);
+                    }
+                    let full = self.governor.full();
+                    tracing::info!(
+                        "{}: {} DDIM steps{} per update (configured {}, latency budget pipeline.latency_budget_ms)",
+                        if self.governor.degraded() { "load: degrading" } else { "load eased: restoring" },
+                        r.steps,
+                        if r.guidance > 0.0 { ", guidance on" } else { "" },
+                        full.steps,
+                    );
+                    self.stream.set_rung(r);
+                    self.stats.set_rung(r, self.governor.degraded());
+                }
+            }
+            for e in frames {
+                self.out.send(Outgoing { frame: e.frame, captured: e.captured, posed: e.posed, emitted });
             }
             if ended {
                 break;

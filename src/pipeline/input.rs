@@ -95,7 +95,8 @@ pub fn spawn(
     if let SourceSpec::Keypoints(path) = &spec {
         let (header, frames) = KeypointReader::open(path)?.read_all()?;
         let info = InputInfo { fps: Decimator::output_fps(header.fps), source_fps: header.fps, frames: Some(frames.len() as u64) };
-        let handle = spawn("keypoints", Box::new(move || replay_keypoints(header, frames, queue, stop)))?;
+        let looped = settings.source.loop_file;
+        let handle = spawn("keypoints", Box::new(move || replay_keypoints(header, frames, looped, queue, stop)))?;
         return Ok((handle, info));
     }
     let mut estimator = PoseEstimator::new(&settings.pose)?;
@@ -137,18 +138,30 @@ pub fn spawn(
 
 /// Releases each recorded pose at its media time, stamped as captured at release; a file
 /// faster than 30 fps is thinned first (the frames skipped are counted, never waited for).
-fn replay_keypoints(header: crate::pose::record::Header, frames: Vec<PoseFrame>, queue: PoseQueue, stop: Arc<AtomicBool>) {
+/// `looped`: plays the file again after its end (one frame interval later, frame numbers and
+/// times continuing) until `stop`.
+fn replay_keypoints(header: crate::pose::record::Header, frames: Vec<PoseFrame>, looped: bool, queue: PoseQueue, stop: Arc<AtomicBool>) {
     let people: Vec<u32> = frames.iter().map(|f| f.people.len() as u32).collect();
     let track = performer_track(header, &frames);
     let mut decimator = Decimator::new(track.fps());
     let start = Instant::now();
     let t0 = track.t.first().copied().unwrap_or(0.0);
-    for (i, &people) in people.iter().enumerate().take(track.len()) {
-        if !decimator.keep(track.t[i]) {
+    let n = people.len().min(track.len());
+    if n == 0 {
+        return;
+    }
+    // One lap: the file's span plus one frame interval; frame numbers continue past the last.
+    let lap_s = track.t[n - 1] - t0 + 1.0 / track.fps().max(1.0);
+    let lap_frames = track.frame[n - 1] + 1;
+    for k in 0..if looped { usize::MAX } else { n } {
+        let (lap, i) = (k / n, k % n);
+        let people = people[i];
+        let t = track.t[i] + lap as f64 * lap_s;
+        if !decimator.keep(t) {
             queue.stats.decimated.fetch_add(1, Relaxed);
             continue;
         }
-        let due = start + Duration::from_secs_f64((track.t[i] - t0).max(0.0));
+        let due = start + Duration::from_secs_f64((t - t0).max(0.0));
         while let Some(left) = due.checked_duration_since(Instant::now()) {
             if stop.load(Relaxed) {
                 return;
@@ -161,8 +174,8 @@ fn replay_keypoints(header: crate::pose::record::Header, frames: Vec<PoseFrame>,
         let now = Instant::now();
         queue.stats.people.store(people as u64, Relaxed);
         let p = Pose2d {
-            seq: track.frame[i],
-            t: track.t[i],
+            seq: track.frame[i] + lap as u64 * lap_frames,
+            t,
             captured: now,
             posed: now,
             keypoints: track.keypoints[i],
@@ -192,8 +205,30 @@ mod tests {
         let (tx, rx) = crossbeam_channel::bounded(256);
         let stats = Arc::new(Stats::new());
         let queue = PoseQueue { tx, rx: rx.clone(), stats: Arc::clone(&stats) };
-        replay_keypoints(Header::new(fps, 64, 64, "test"), frames(fps, n), queue, Arc::new(AtomicBool::new(false)));
+        replay_keypoints(Header::new(fps, 64, 64, "test"), frames(fps, n), false, queue, Arc::new(AtomicBool::new(false)));
         (rx.try_iter().collect(), stats)
+    }
+
+    #[test]
+    fn a_looped_replay_continues_frame_numbers_and_times_until_stopped() {
+        let (tx, rx) = crossbeam_channel::bounded(1024);
+        let stats = Arc::new(Stats::new());
+        let queue = PoseQueue { tx, rx: rx.clone(), stats };
+        let stop = Arc::new(AtomicBool::new(false));
+        let h = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || replay_keypoints(Header::new(25.0, 64, 64, "test"), frames(25.0, 5), true, queue, stop))
+        };
+        // 5 frames at 25 fps: a lap is 0.2 s; let it run past two laps.
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Relaxed);
+        h.join().unwrap();
+        let poses: Vec<Pose2d> = rx.try_iter().collect();
+        assert!(poses.len() >= 11, "{} poses in 0.5 s", poses.len());
+        for (k, p) in poses.iter().enumerate() {
+            assert_eq!(p.seq, k as u64);
+            assert!((p.t - k as f64 / 25.0).abs() < 1e-9, "frame {k} at {}", p.t);
+        }
     }
 
     #[test]

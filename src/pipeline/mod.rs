@@ -17,6 +17,7 @@
 
 pub mod denoise;
 pub mod fanout;
+pub mod governor;
 pub mod histogram;
 pub mod input;
 pub mod presence;

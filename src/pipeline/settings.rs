@@ -31,6 +31,9 @@ pub struct PipelineSettings {
     pub lookahead_frames: usize,
     /// Seed of the sampling noise.
     pub seed: u64,
+    /// When the frames leave later than this (capture → emitted), the live loop samples with
+    /// fewer steps ([`super::governor::Governor`]); `None`: never degrade.
+    pub latency_budget: Option<Duration>,
     /// The root moves at most this fast (m/s) from one sent frame to the next; `None`: no limit.
     pub max_root_speed: Option<f32>,
     /// One-Euro filter on what is sent (rotations and root); `None`: off.
@@ -81,6 +84,7 @@ impl Default for PipelineSettings {
             hop: None,
             lookahead_frames: 0,
             seed: 0,
+            latency_budget: Some(Duration::from_millis(80)),
             max_root_speed: Some(6.0),
             smoothing: Some(Smoothing { min_cutoff: 1.0, beta: 0.5 }),
             mirror: false,

@@ -4,10 +4,12 @@
 //! One shared [`Stats`] per run. Memory stays flat however long the run: each measure goes into
 //! a fixed [`Histogram`] (0.1 ms bins up to 10 s, exact count and maximum), and only the last
 //! [`RECENT`] samples are kept whole (for the status line).
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use super::governor::Rung;
 
 /// One motion frame that reached the primary sink.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -206,6 +208,14 @@ pub struct Stats {
     pub people: AtomicU64,
     /// Denoise updates run.
     pub updates: AtomicU64,
+    /// DDIM steps of the live loop's updates now ([`super::governor::Governor`]).
+    pub steps: AtomicU64,
+    /// Whether those are fewer than configured (the machine is too busy for the budget).
+    pub degraded: AtomicBool,
+    /// Times the live loop stepped down.
+    pub degradations: AtomicU64,
+    /// Updates that sent frames, by their DDIM steps (one entry per rung used).
+    updates_by_steps: Mutex<BTreeMap<usize, u64>>,
     sent: Mutex<SentFrames>,
     update_ms: Mutex<Histogram>,
     pose_stage_ms: Mutex<Histogram>,
@@ -236,6 +246,10 @@ impl Stats {
             decimated: z(),
             people: z(),
             updates: z(),
+            steps: z(),
+            degraded: AtomicBool::new(false),
+            degradations: z(),
+            updates_by_steps: Mutex::new(BTreeMap::new()),
             sent: Mutex::new(SentFrames::default()),
             update_ms: Mutex::new(Histogram::new()),
             pose_stage_ms: Mutex::new(Histogram::new()),
@@ -251,6 +265,27 @@ impl Stats {
     }
     pub fn record_pose(&self, d: Duration) {
         lock(&self.pose_stage_ms).add(d.as_secs_f64() * 1e3);
+    }
+    /// The live loop now samples with `r` (`degraded`: below the configured quality).
+    pub fn set_rung(&self, r: Rung, degraded: bool) {
+        self.steps.store(r.steps as u64, Relaxed);
+        self.degraded.store(degraded, Relaxed);
+    }
+    /// Counts an update that sent frames, sampled with `steps`.
+    pub fn count_update_at(&self, steps: usize) {
+        *lock(&self.updates_by_steps).entry(steps).or_default() += 1;
+    }
+    /// Updates that sent frames, by DDIM steps.
+    pub fn updates_by_steps(&self) -> BTreeMap<usize, u64> {
+        lock(&self.updates_by_steps).clone()
+    }
+    /// Starts the latency and stage measures afresh (`mocapd bench --warmup`); counters and
+    /// drops keep counting.
+    pub fn restart_measures(&self) {
+        *lock(&self.sent) = SentFrames::default();
+        *lock(&self.update_ms) = Histogram::new();
+        *lock(&self.pose_stage_ms) = Histogram::new();
+        lock(&self.updates_by_steps).clear();
     }
     /// What was measured about the frames sent (a copy).
     pub fn sent(&self) -> SentFrames {
@@ -316,7 +351,7 @@ impl StatusLine {
         let lat: Vec<f64> = new.iter().map(|s| s.latency_ms).collect();
         let ms = |q: f64| if lat.is_empty() { "  -  ".to_string() } else { format!("{:5.1}", quantile(&lat, q)) };
         let line = format!(
-            "in {:5.1} fps | out {:5.1} fps | latency p50 {} ms p95 {} ms | people {} | drops {} | decimated {}",
+            "in {:5.1} fps | out {:5.1} fps | latency p50 {} ms p95 {} ms | people {} | drops {} | decimated {} | steps {}{}",
             (fin - self.frames_in) as f64 / dt,
             (fout - self.frames_out) as f64 / dt,
             ms(0.5),
@@ -324,6 +359,8 @@ impl StatusLine {
             stats.people.load(Relaxed),
             stats.drops(),
             stats.decimated.load(Relaxed),
+            stats.steps.load(Relaxed),
+            if stats.degraded.load(Relaxed) { " (degraded: busy machine)" } else { "" },
         );
         *self = Self { last: Instant::now(), frames_in: fin, frames_out: fout, samples: stats.samples_len() };
         line
@@ -432,7 +469,7 @@ mod tests {
         assert!(stats.samples_since(n).is_empty());
         let mut line = StatusLine::new(&Stats::new());
         stats.decimated.fetch_add(12, Relaxed);
-        assert!(line.tick(&stats).ends_with("| decimated 12"), "{}", line.tick(&stats));
+        assert!(line.tick(&stats).contains("| decimated 12 |"), "{}", line.tick(&stats));
     }
 
     #[test]

@@ -46,6 +46,12 @@ pub(crate) fn pose(i: u64, seen: bool) -> Pose2d {
 
 /// Runs `n` frames at 30 fps through the loop; frames in `gap` have nobody in view.
 fn run(settings: &PipelineSettings, n: u64, gap: std::ops::Range<u64>) -> Vec<Outgoing> {
+    run_with_stats(settings, n, gap, None).0
+}
+
+/// [`run`], also returning the run's [`Stats`]; `pace`: one pose per that interval instead of
+/// bursts of seven.
+fn run_with_stats(settings: &PipelineSettings, n: u64, gap: std::ops::Range<u64>, pace: Option<Duration>) -> (Vec<Outgoing>, Arc<Stats>) {
     let dir = tempfile::tempdir().unwrap();
     let stats = Arc::new(Stats::new());
     let (out, rx) = Fanout::channel(10_000, Arc::clone(&stats));
@@ -54,15 +60,17 @@ fn run(settings: &PipelineSettings, n: u64, gap: std::ops::Range<u64>) -> Vec<Ou
     let h = std::thread::spawn(move || looped.run(prx));
     for i in 0..n {
         tx.send(pose(i, !gap.contains(&i))).unwrap();
-        if i % 7 == 0 {
-            std::thread::sleep(Duration::from_millis(2));
+        match pace {
+            Some(d) => std::thread::sleep(d),
+            None if i % 7 == 0 => std::thread::sleep(Duration::from_millis(2)),
+            None => {}
         }
     }
     drop(tx);
     h.join().unwrap();
     assert_eq!(stats.drops(), 0);
     let mut rx = rx;
-    std::iter::from_fn(|| rx.try_recv().ok()).collect()
+    (std::iter::from_fn(|| rx.try_recv().ok()).collect(), stats)
 }
 
 fn check_stream(out: &[Outgoing], n: u64) {
@@ -82,6 +90,27 @@ fn check_stream(out: &[Outgoing], n: u64) {
 fn adaptive_stride_sends_every_frame_once() {
     let out = run(&PipelineSettings::default(), 90, 0..0);
     check_stream(&out, 90);
+}
+
+#[test]
+fn over_its_latency_budget_the_loop_steps_down_to_one_ddim_step_and_still_sends_everything() {
+    // A budget of 1 µs no update can meet: the governor steps down 4 → 2 → 1, each after its
+    // settling period, and the status line says so.
+    let s = PipelineSettings { latency_budget: Some(Duration::from_micros(1)), hop: Some(1), ..PipelineSettings::default() };
+    let (out, stats) = run_with_stats(&s, 120, 0..0, Some(Duration::from_millis(3)));
+    check_stream(&out, 120);
+    let by_steps = stats.updates_by_steps();
+    assert_eq!(by_steps.keys().copied().collect::<Vec<_>>(), [1, 2, 4], "{by_steps:?}");
+    assert_eq!((by_steps[&4], by_steps[&2]), (8, 8), "one settling period on each rung: {by_steps:?}");
+    assert_eq!(stats.degradations.load(std::sync::atomic::Ordering::Relaxed), 2);
+    let line = |st: &Stats| super::stats::StatusLine::new(st).tick(st);
+    assert!(line(&stats).ends_with("| steps 1 (degraded: busy machine)"), "{}", line(&stats));
+    // Without a budget every update runs the configured 4 steps.
+    let s = PipelineSettings { latency_budget: None, hop: Some(1), ..PipelineSettings::default() };
+    let (out, stats) = run_with_stats(&s, 60, 0..0, Some(Duration::from_millis(3)));
+    check_stream(&out, 60);
+    assert_eq!(stats.updates_by_steps().keys().copied().collect::<Vec<_>>(), [4]);
+    assert!(line(&stats).ends_with("| steps 4"), "{}", line(&stats));
 }
 
 #[test]
