@@ -18,7 +18,7 @@
 //! 18 400 training frames of a procedural set) the result is the same at 64 candidates
 //! (16: +0.06 mm on the mean). A 35-minute set (1 560 held-out × 18 400 training frames after
 //! subsampling) takes well under a second on one core.
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::motion::codec::decode_frame;
@@ -233,11 +233,7 @@ impl Collector {
     pub fn finish(mut self) -> Vec<Coverage> {
         self.held.sort_by_key(|h| (h.0 != "val", h.0.clone()));
         let total: usize = self.held.iter().map(|h| h.1.len()).sum();
-        let pb = if self.options.progress { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };
-        if let Ok(st) = ProgressStyle::with_template("{msg:>8} [{bar:40}] {pos}/{len} held-out frames ({elapsed}, eta {eta})") {
-            pb.set_style(st.progress_chars("=> "));
-        }
-        pb.set_message("coverage");
+        let pb = super::build::bar(self.options.progress, total as u64, "coverage: held-out frames");
         let out = self
             .held
             .iter()

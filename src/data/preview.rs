@@ -100,14 +100,41 @@ pub fn load_clip(clip: &str, rig: Option<&str>, raw: &Path, seed: u64) -> Result
     Ok((id, rig_map.unwrap_or(def.rig).name.to_string(), m))
 }
 
-fn side_color(name: &str) -> Scalar {
+/// BGR: the body's left blue, right red, the middle green; on a video frame brighter shades.
+/// Shared by this preview and `mocapd lift --preview`.
+const LEFT: (f64, f64, f64) = (200.0, 90.0, 20.0);
+const RIGHT: (f64, f64, f64) = (30.0, 30.0, 210.0);
+const MIDDLE: (f64, f64, f64) = (60.0, 140.0, 60.0);
+const LEFT_ON_VIDEO: (f64, f64, f64) = (255.0, 150.0, 40.0);
+const RIGHT_ON_VIDEO: (f64, f64, f64) = (50.0, 50.0, 255.0);
+const MIDDLE_ON_VIDEO: (f64, f64, f64) = (80.0, 220.0, 80.0);
+
+pub(crate) fn bgr(c: (f64, f64, f64)) -> Scalar {
+    Scalar::new(c.0, c.1, c.2, 0.0)
+}
+
+/// Side of SMPL joint `j`: -1 left, 1 right, 0 the middle.
+pub(crate) fn smpl_side(j: usize) -> i8 {
+    let name = JOINT_NAMES[j];
     if name.starts_with("left") {
-        Scalar::new(200.0, 90.0, 20.0, 0.0) // blue (BGR)
+        -1
     } else if name.starts_with("right") {
-        Scalar::new(30.0, 30.0, 210.0, 0.0) // red
+        1
     } else {
-        Scalar::new(60.0, 120.0, 60.0, 0.0)
+        0
     }
+}
+
+/// The colour of a `side` (-1 left, 1 right, else the middle), brighter `on_video`.
+pub(crate) fn side_colour(side: i8, on_video: bool) -> Scalar {
+    bgr(match (side, on_video) {
+        (-1, false) => LEFT,
+        (1, false) => RIGHT,
+        (_, false) => MIDDLE,
+        (-1, true) => LEFT_ON_VIDEO,
+        (1, true) => RIGHT_ON_VIDEO,
+        (_, true) => MIDDLE_ON_VIDEO,
+    })
 }
 
 /// A drawing point, rounded and clamped (NaN goes far off-canvas, so nothing is drawn for it).
@@ -158,11 +185,11 @@ pub fn preview(o: &PreviewOptions) -> Result<PreviewReport, DataError> {
                 for &(a, b) in &COCO_EDGES {
                     if k[a][2] > 0.0 && k[b][2] > 0.0 {
                         let col = if a % 2 == 1 && b % 2 == 1 {
-                            side_color("left")
+                            side_colour(-1, false)
                         } else if a % 2 == 0 && b % 2 == 0 && a > 0 {
-                            side_color("right")
+                            side_colour(1, false)
                         } else {
-                            side_color("")
+                            side_colour(0, false)
                         };
                         imgproc::line(
                             &mut img,
@@ -210,10 +237,10 @@ pub fn preview(o: &PreviewOptions) -> Result<PreviewReport, DataError> {
                 }
                 for j in 1..NUM_JOINTS {
                     if let Some(p) = parent(j) {
-                        imgproc::line(&mut img, proj(pos[p]), proj(pos[j]), side_color(JOINT_NAMES[j]), 2, imgproc::LINE_AA, 0)?;
+                        imgproc::line(&mut img, proj(pos[p]), proj(pos[j]), side_colour(smpl_side(j), false), 2, imgproc::LINE_AA, 0)?;
                     }
                 }
-                imgproc::circle(&mut img, proj(pos[15]), 4, side_color(""), -1, imgproc::LINE_AA, 0)?;
+                imgproc::circle(&mut img, proj(pos[15]), 4, side_colour(0, false), -1, imgproc::LINE_AA, 0)?;
             }
             let label = match row {
                 0 => format!("front  f{f}"),

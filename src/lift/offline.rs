@@ -19,8 +19,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use crate::bvh::{write as bvh_write, BvhWriteError};
 use crate::infer::{Features, FrameNoise, InferError, Lifter, DEFAULT_CHECKPOINT};
 use crate::model::onnx::Engine;
@@ -214,11 +212,7 @@ fn lift_windows(lifter: &Lifter, track: &Track2d, opts: &LiftOptions) -> Result<
         return Ok(Lifted { frames: vec![], windows: vec![] });
     }
     let starts = window_starts(n, s, opts.hop);
-    let pb = if opts.progress { ProgressBar::new(starts.len() as u64) } else { ProgressBar::hidden() };
-    if let Ok(st) = ProgressStyle::with_template("{msg:>8} [{bar:40}] {pos}/{len} windows ({elapsed}, eta {eta})") {
-        pb.set_style(st.progress_chars("=> "));
-    }
-    pb.set_message("lift");
+    let pb = crate::data::build::bar(opts.progress, starts.len() as u64, "lift: windows");
     let mut world: Vec<Features> = Vec::with_capacity(n);
     let mut windows = Vec::with_capacity(starts.len());
     for &start in &starts {

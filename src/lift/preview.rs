@@ -17,13 +17,13 @@ use opencv::{imgcodecs, imgproc};
 use serde::Serialize;
 
 use super::reproject::{lifted_coco, Reprojection, MIN_CONFIDENCE, REPROJECTION_JOINTS};
-use crate::data::preview::pt;
+use crate::data::preview::{bgr, pt, side_colour, smpl_side};
 use crate::motion::{Frame2d, MotionFrame};
 use crate::pose::performer::Track2d;
 use crate::pose::record::KeypointReader;
 use crate::skeleton::coco::COCO_EDGES;
 use crate::skeleton::rotation::Vec3;
-use crate::skeleton::smpl::{parent, JOINT_NAMES, NUM_JOINTS};
+use crate::skeleton::smpl::{parent, NUM_JOINTS};
 use crate::source::{self, Frame, Pacing, SourceError, SourceHandle, SourceOptions, SourceSpec};
 
 /// Frames (rows) of a contact sheet.
@@ -220,20 +220,9 @@ impl Input {
     }
 }
 
-/// BGR: the body's left blue, right red, the middle green (as `mocapd data preview`).
-const LEFT: (f64, f64, f64) = (200.0, 90.0, 20.0);
-const RIGHT: (f64, f64, f64) = (30.0, 30.0, 210.0);
-const MIDDLE: (f64, f64, f64) = (60.0, 140.0, 60.0);
-/// On the video: brighter shades, and the reprojected joints in yellow.
-const LEFT_ON_VIDEO: (f64, f64, f64) = (255.0, 150.0, 40.0);
-const RIGHT_ON_VIDEO: (f64, f64, f64) = (50.0, 50.0, 255.0);
-const MIDDLE_ON_VIDEO: (f64, f64, f64) = (80.0, 220.0, 80.0);
+/// On the video, the reprojected joints in yellow; the COCO edges of the input 2D faint.
 const REPROJECTED: (f64, f64, f64) = (0.0, 230.0, 255.0);
 const FAINT: (f64, f64, f64) = (160.0, 160.0, 160.0);
-
-fn bgr(c: (f64, f64, f64)) -> Scalar {
-    Scalar::new(c.0, c.1, c.2, 0.0)
-}
 
 /// Side of COCO keypoint `k`: odd indices are left, even ones (but the nose) right.
 fn coco_side(k: usize) -> i8 {
@@ -242,28 +231,6 @@ fn coco_side(k: usize) -> i8 {
         k if k % 2 == 1 => -1,
         _ => 1,
     }
-}
-
-fn smpl_side(j: usize) -> i8 {
-    let name = JOINT_NAMES[j];
-    if name.starts_with("left") {
-        -1
-    } else if name.starts_with("right") {
-        1
-    } else {
-        0
-    }
-}
-
-fn side_colour(side: i8, on_video: bool) -> Scalar {
-    bgr(match (side, on_video) {
-        (-1, false) => LEFT,
-        (1, false) => RIGHT,
-        (_, false) => MIDDLE,
-        (-1, true) => LEFT_ON_VIDEO,
-        (1, true) => RIGHT_ON_VIDEO,
-        (_, true) => MIDDLE_ON_VIDEO,
-    })
 }
 
 fn text(img: &mut Mat, s: &str, at: Point, scale: f64, colour: Scalar) -> opencv::Result<()> {
