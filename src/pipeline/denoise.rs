@@ -262,13 +262,15 @@ impl DenoiseLoop {
                     if r.steps < before.steps || r.guidance < before.guidance {
                         self.stats.degradations.fetch_add(1, Relaxed);
                     }
-                    let full = self.governor.full();
                     tracing::info!(
-                        "{}: {} DDIM steps{} per update (configured {}, latency budget pipeline.latency_budget_ms)",
-                        if self.governor.degraded() { "load: degrading" } else { "load eased: restoring" },
+                        "{}: frames leave {:.0} ms after capture (pipeline.latency_budget_ms {:.0}); now {} DDIM step{}{} per update (configured {})",
+                        if self.governor.degraded() { "busy machine" } else { "room again" },
+                        self.governor.latency_ms().unwrap_or(f64::NAN),
+                        self.governor.budget_ms().unwrap_or(f64::NAN),
                         r.steps,
-                        if r.guidance > 0.0 { ", guidance on" } else { "" },
-                        full.steps,
+                        if r.steps == 1 { "" } else { "s" },
+                        if r.guidance > 0.0 { " with guidance" } else { "" },
+                        self.governor.full().steps,
                     );
                     self.stream.set_rung(r);
                     self.stats.set_rung(r, self.governor.degraded());

@@ -63,6 +63,16 @@ impl Governor {
         self.ladder[0]
     }
 
+    /// The smoothed latency of the last updates' oldest frames, ms.
+    pub fn latency_ms(&self) -> Option<f64> {
+        self.latency_ms
+    }
+
+    /// The budget, ms (`None`: never degrades).
+    pub fn budget_ms(&self) -> Option<f64> {
+        self.budget_ms
+    }
+
     /// Whether updates run below the configured quality.
     pub fn degraded(&self) -> bool {
         self.level > 0
