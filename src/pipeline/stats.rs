@@ -378,6 +378,19 @@ pub fn cpu_seconds() -> f64 {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
+/// Keeps the resident memory of a long run steady (glibc only; elsewhere nothing): blocks of
+/// 1 MiB and more (video frames, model buffers) are mapped and unmapped on their own instead of
+/// coming from the heap, where glibc's adaptive threshold otherwise puts them after the first
+/// free and the heap then grows and shrinks by whole frames (a soak swung 200-249 MiB).
+/// Call once, at start-up, before the threads start.
+pub fn steady_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before other threads exist.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 /// The OS's memory page size in bytes (4096 where it cannot be asked).
 pub fn page_size() -> f64 {
     // SAFETY: sysconf only reads a system setting.
