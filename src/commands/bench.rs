@@ -85,6 +85,9 @@ pub struct BenchReport {
     /// Frames of a source faster than the model's 30 fps skipped before pose estimation (not
     /// drops).
     pub decimated: u64,
+    /// Frames the pose stage skipped because newer ones waited, sent with interpolated 2D (not
+    /// drops).
+    pub interpolated: u64,
     /// Capture → datagram sent.
     pub latency_ms: Spread,
     /// Capture → pose done (source queue + pose estimation).
@@ -124,6 +127,30 @@ pub struct Drops {
     pub sinks: u64,
 }
 
+/// The counters the report takes as differences from the end of the warm-up.
+struct Counters {
+    drops: Drops,
+    updates: u64,
+    degradations: u64,
+    decimated: u64,
+    interpolated: u64,
+    /// CPU seconds of the process.
+    cpu: f64,
+}
+
+impl Counters {
+    fn of(st: &Stats, cpu: f64) -> Self {
+        Self {
+            drops: Drops::of(st),
+            updates: st.updates.load(Relaxed),
+            degradations: st.degradations.load(Relaxed),
+            decimated: st.decimated.load(Relaxed),
+            interpolated: st.interpolated.load(Relaxed),
+            cpu,
+        }
+    }
+}
+
 impl Drops {
     fn of(st: &Stats) -> Self {
         let n = |c: &std::sync::atomic::AtomicU64| c.load(Relaxed);
@@ -153,7 +180,7 @@ impl BenchReport {
             }
         };
         format!(
-            "bench {} ({:.1} fps, {:.1} s{}): {} poses in, {} frames out, {} sent, {} updates, {} decimated (to 30 fps)\n\
+            "bench {} ({:.1} fps, {:.1} s{}): {} poses in, {} frames out, {} sent, {} updates, {} decimated (to 30 fps), {} with 2D interpolated\n\
              latency ms (capture→sent)  {}\n\
              \x20 capture→pose done       {}\n\
              \x20 pose→emitted (denoise)  {}\n\
@@ -172,6 +199,7 @@ impl BenchReport {
             self.frames_sent,
             self.updates,
             self.decimated,
+            self.interpolated,
             s(&self.latency_ms),
             s(&self.stage_pose_ms),
             s(&self.stage_denoise_ms),
@@ -223,15 +251,14 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
     let p = Pipeline::start(&o.input, &settings, Arc::clone(&stop))?;
     let t0 = Instant::now();
     let mut rss_max = rss_mib();
-    // Counters at the end of the warm-up (all zero without one).
-    let mut at_warmup: Option<(Drops, u64, u64, f64)> = (o.warmup == 0.0).then(|| (Drops::of(&p.stats), 0, 0, cpu0));
+    // Counters at the end of the warm-up (at the start without one).
+    let mut at_warmup = (o.warmup == 0.0).then(|| Counters::of(&p.stats, cpu0));
     while !p.is_finished() {
         std::thread::sleep(Duration::from_millis(20));
         rss_max = rss_max.max(rss_mib());
         if at_warmup.is_none() && t0.elapsed().as_secs_f64() >= o.warmup {
             p.stats.restart_measures();
-            let st = &p.stats;
-            at_warmup = Some((Drops::of(st), st.updates.load(Relaxed), st.degradations.load(Relaxed), cpu_seconds()));
+            at_warmup = Some(Counters::of(&p.stats, cpu_seconds()));
         }
         if o.duration.is_some_and(|d| t0.elapsed().as_secs_f64() >= d) {
             p.stop();
@@ -239,16 +266,17 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
     }
     let (stats, fps) = (Arc::clone(&p.stats), p.fps);
     let run = p.wait().check()?;
-    let Some((drops0, updates0, degradations0, cpu0)) = at_warmup else {
+    let Some(c0) = at_warmup else {
         return Err(Error::Usage(format!("the input ended within the --warmup of {} s: nothing was measured", o.warmup)));
     };
-    let cpu = cpu_seconds() - cpu0;
+    let c = Counters::of(&stats, cpu_seconds());
+    let cpu = c.cpu - c0.cpu;
     let measured_s = (run.seconds - o.warmup).max(1e-9);
     done.store(true, Relaxed);
     let _ = drain.join();
 
     let sent = stats.sent();
-    let dropped = Drops::of(&stats).minus(&drops0);
+    let dropped = c.drops.minus(&c0.drops);
     let report = BenchReport {
         input: o.input.clone(),
         input_fps: fps,
@@ -257,16 +285,17 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
         frames_in: run.frames_in,
         frames_out: run.frames_out,
         frames_sent: sent.count,
-        decimated: stats.decimated.load(Relaxed),
+        decimated: c.decimated - c0.decimated,
+        interpolated: c.interpolated - c0.interpolated,
         latency_ms: Spread::of(&sent.latency),
         stage_pose_ms: Spread::of(&sent.pose),
         stage_denoise_ms: Spread::of(&sent.denoise),
         stage_sink_ms: Spread::of(&sent.sink),
         pose_inference_ms: Spread::of(&stats.pose_stage_ms()),
         denoise_update_ms: Spread::of(&stats.update_ms()),
-        updates: stats.updates.load(Relaxed) - updates0,
+        updates: c.updates - c0.updates,
         updates_by_steps: stats.updates_by_steps(),
-        degradations: stats.degradations.load(Relaxed) - degradations0,
+        degradations: c.degradations - c0.degradations,
         drop_percent: 100.0 * dropped.total() as f64 / (sent.count + dropped.total()).max(1) as f64,
         dropped,
         output_jitter_ms: sent.intervals.std_dev(),
@@ -310,6 +339,7 @@ mod tests {
             frames_out: 60,
             frames_sent: 60,
             decimated: 60,
+            interpolated: 3,
             latency_ms: s.clone(),
             stage_pose_ms: s.clone(),
             stage_denoise_ms: s.clone(),
@@ -327,7 +357,7 @@ mod tests {
             rss_max_mib: 100.0,
             histogram: None,
         };
-        assert!(r.text().contains("60 sent, 50 updates, 60 decimated (to 30 fps)"), "{}", r.text());
+        assert!(r.text().contains("60 sent, 50 updates, 60 decimated (to 30 fps), 3 with 2D interpolated"), "{}", r.text());
         assert!(r.text().contains("updates by DDIM steps 2: 20, 4: 30 (1 step-downs under load)"), "{}", r.text());
         let json: serde_json::Value = serde_json::to_value(&r).unwrap();
         assert_eq!(json["decimated"].as_u64(), Some(60));

@@ -226,7 +226,9 @@ pub struct DenoiseLoop {
 
 impl DenoiseLoop {
     pub fn new(lifter: Lifter, s: &PipelineSettings, out: Fanout, stats: Arc<Stats>) -> Self {
-        let governor = Governor::new(s.steps, s.guidance, s.latency_budget);
+        // The lookahead's own delay is chosen, not load: the budget comes on top of it.
+        let lookahead = Duration::from_secs_f64(s.lookahead_frames as f64 / crate::motion::MODEL_FPS);
+        let governor = Governor::new(s.steps, s.guidance, s.latency_budget.map(|b| b + lookahead));
         stats.set_rung(governor.rung(), false);
         Self { stream: Stream::new(lifter.frames(), s, Arc::clone(&stats)), lifter, governor, stats, out }
     }

@@ -6,6 +6,13 @@
 //! The pose queue is bounded and drops the OLDEST pose when the denoise loop falls behind
 //! (counted in `Stats::pose_drops`).
 //!
+//! Falling behind (a busy machine): when newer frames of a live source (camera, stream, a file
+//! at its native rate) already wait in the source's queue as the pose stage takes a frame, that
+//! frame is stale. The stage estimates the newest one only and
+//! gives each frame it skipped the performer's 2D [`interpolated`] in time between the poses
+//! estimated before and after it (counted in `Stats::interpolated`, not a drop), so every frame
+//! still reaches the denoiser, while the queue's wait no longer adds to the latency.
+//!
 //! Frame rate: the model works at 30 fps ([`crate::motion::MODEL_FPS`]). A source faster than
 //! that (a 60 fps camera or file, a 60 fps keypoint file) is thinned BEFORE pose estimation by a
 //! [`Decimator`]: a frame whose media time is closer than 1/30 s − 2 ms to the last frame kept is
@@ -104,11 +111,15 @@ pub fn spawn(
     let si = source.info();
     let info = InputInfo { fps: Decimator::output_fps(si.fps), source_fps: si.fps, frames: si.frame_count };
     let mut decimator = Decimator::new(si.fps);
+    // Only a live source's frames go stale; a file read as fast as the stage goes waits for it.
+    let live = si.live;
     let handle = spawn(
         "pose",
         Box::new(move || {
-            while !stop.load(Relaxed) {
-                let frame = match source.recv_timeout(Duration::from_millis(100)) {
+            // The last pose estimated, the start of the next interpolation.
+            let mut last: Option<Pose2d> = None;
+            'frames: while !stop.load(Relaxed) {
+                let mut frame = match source.recv_timeout(Duration::from_millis(100)) {
                     Ok(f) => f,
                     Err(crate::source::RecvTimeoutError::Timeout) => continue,
                     Err(crate::source::RecvTimeoutError::Disconnected) => break,
@@ -117,13 +128,31 @@ pub fn spawn(
                     queue.stats.decimated.fetch_add(1, Relaxed);
                     continue;
                 }
+                // Newer frames waiting: this one is stale; keep its time, estimate the newest.
+                let mut stale = Vec::new();
+                while let Some(newer) = live.then(|| source.recv_timeout(Duration::ZERO).ok()).flatten() {
+                    if decimator.keep(newer.t) {
+                        stale.push((frame.seq, frame.t, frame.captured));
+                        frame = newer;
+                    } else {
+                        queue.stats.decimated.fetch_add(1, Relaxed);
+                    }
+                }
                 let t0 = Instant::now();
                 match estimator.estimate(&frame.image, frame.seq, frame.t) {
                     Ok(pf) => {
                         queue.stats.record_pose(t0.elapsed());
                         queue.stats.people.store(pf.people.len() as u64, Relaxed);
                         queue.stats.source_drops.store(source.stats().frames_dropped, Relaxed);
-                        if !queue.send(to_pose2d(&pf, frame.captured)) {
+                        let now = to_pose2d(&pf, frame.captured);
+                        for &(seq, t, captured) in &stale {
+                            queue.stats.interpolated.fetch_add(1, Relaxed);
+                            if !queue.send(interpolated(last.as_ref(), &now, seq, t, captured)) {
+                                break 'frames;
+                            }
+                        }
+                        last = Some(now.clone());
+                        if !queue.send(now) {
                             break;
                         }
                     }
@@ -134,6 +163,21 @@ pub fn spawn(
         }),
     )?;
     Ok((handle, info))
+}
+
+/// The 2D of a frame the pose stage skipped (frame `seq` at media time `t`): the performer's
+/// keypoints interpolated in time between the poses estimated `before` and `after` it, each
+/// confidence the lower of the two; nobody in view unless both saw the performer.
+fn interpolated(before: Option<&Pose2d>, after: &Pose2d, seq: u64, t: f64, captured: Instant) -> Pose2d {
+    let base = Pose2d { seq, t, captured, keypoints: [[0.0; 3]; 17], seen: false, ..after.clone() };
+    let Some(b) = before.filter(|b| b.seen && after.seen) else { return base };
+    let span = after.t - b.t;
+    let a = if span > 0.0 { ((t - b.t) / span).clamp(0.0, 1.0) as f32 } else { 1.0 };
+    let keypoints = std::array::from_fn(|j| {
+        let (p, q) = (b.keypoints[j], after.keypoints[j]);
+        [p[0] + a * (q[0] - p[0]), p[1] + a * (q[1] - p[1]), p[2].min(q[2])]
+    });
+    Pose2d { keypoints, seen: true, ..base }
 }
 
 /// Releases each recorded pose at its media time, stamped as captured at release; a file
@@ -207,6 +251,31 @@ mod tests {
         let queue = PoseQueue { tx, rx: rx.clone(), stats: Arc::clone(&stats) };
         replay_keypoints(Header::new(fps, 64, 64, "test"), frames(fps, n), false, queue, Arc::new(AtomicBool::new(false)));
         (rx.try_iter().collect(), stats)
+    }
+
+    #[test]
+    fn a_skipped_frame_gets_the_2d_interpolated_between_its_neighbours() {
+        let now = Instant::now();
+        let pose = |seq: u64, x: f32, c: f32, seen: bool| Pose2d {
+            seq,
+            t: seq as f64 / 30.0,
+            captured: now,
+            posed: now,
+            keypoints: [[x, 2.0 * x, c]; 17],
+            seen,
+            people: 1,
+        };
+        let (before, after) = (pose(10, 100.0, 0.9, true), pose(13, 130.0, 0.5, true));
+        let p = interpolated(Some(&before), &after, 11, 11.0 / 30.0, now);
+        assert_eq!((p.seq, p.seen, p.people), (11, true, 1));
+        assert!((p.t - 11.0 / 30.0).abs() < 1e-12);
+        let k = p.keypoints[5];
+        assert!((k[0] - 110.0).abs() < 1e-3 && (k[1] - 220.0).abs() < 1e-3 && k[2] == 0.5, "{k:?}");
+        // Nobody on either side, or no pose before (the first frames): nobody in view.
+        for (b, a) in [(Some(&before), pose(13, 0.0, 0.0, false)), (None, after.clone())] {
+            let p = interpolated(b, &a, 12, 0.4, now);
+            assert!(!p.seen && p.keypoints.iter().all(|k| *k == [0.0; 3]), "{:?}", p.keypoints[0]);
+        }
     }
 
     #[test]

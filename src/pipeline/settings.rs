@@ -31,8 +31,9 @@ pub struct PipelineSettings {
     pub lookahead_frames: usize,
     /// Seed of the sampling noise.
     pub seed: u64,
-    /// When the frames leave later than this (capture → emitted), the live loop samples with
-    /// fewer steps ([`super::governor::Governor`]); `None`: never degrade.
+    /// When the frames leave later than this (capture → emitted) beyond the lookahead's own
+    /// delay, the live loop samples with fewer steps ([`super::governor::Governor`]); `None`:
+    /// never degrade.
     pub latency_budget: Option<Duration>,
     /// The root moves at most this fast (m/s) from one sent frame to the next; `None`: no limit.
     pub max_root_speed: Option<f32>,

@@ -204,6 +204,9 @@ pub struct Stats {
     /// Frames of a source faster than the model's 30 fps skipped before pose estimation
     /// (`motion::Decimator`); not drops.
     pub decimated: AtomicU64,
+    /// Frames the pose stage skipped because newer ones waited (a busy machine), sent on with
+    /// their 2D interpolated between the poses around them; not drops.
+    pub interpolated: AtomicU64,
     /// People in the newest pose frame.
     pub people: AtomicU64,
     /// Denoise updates run.
@@ -244,6 +247,7 @@ impl Stats {
             sink_errors: z(),
             source_drops: z(),
             decimated: z(),
+            interpolated: z(),
             people: z(),
             updates: z(),
             steps: z(),
@@ -351,7 +355,7 @@ impl StatusLine {
         let lat: Vec<f64> = new.iter().map(|s| s.latency_ms).collect();
         let ms = |q: f64| if lat.is_empty() { "  -  ".to_string() } else { format!("{:5.1}", quantile(&lat, q)) };
         let line = format!(
-            "in {:5.1} fps | out {:5.1} fps | latency p50 {} ms p95 {} ms | people {} | drops {} | decimated {} | steps {}{}",
+            "in {:5.1} fps | out {:5.1} fps | latency p50 {} ms p95 {} ms | people {} | drops {} | decimated {} | 2D interpolated {} | steps {}{}",
             (fin - self.frames_in) as f64 / dt,
             (fout - self.frames_out) as f64 / dt,
             ms(0.5),
@@ -359,6 +363,7 @@ impl StatusLine {
             stats.people.load(Relaxed),
             stats.drops(),
             stats.decimated.load(Relaxed),
+            stats.interpolated.load(Relaxed),
             stats.steps.load(Relaxed),
             if stats.degraded.load(Relaxed) { " (degraded: busy machine)" } else { "" },
         );
