@@ -9,7 +9,7 @@
 //! Falling behind (a busy machine): when newer frames of a live source (camera, stream, a file
 //! at its native rate) already wait in the source's queue as the pose stage takes a frame, that
 //! frame is stale. The stage estimates the newest one only and
-//! gives each frame it skipped the performer's 2D [`interpolated`] in time between the poses
+//! gives each frame it skipped the performer's 2D interpolated in time between the poses
 //! estimated before and after it (counted in `Stats::interpolated`, not a drop), so every frame
 //! still reaches the denoiser, while the queue's wait no longer adds to the latency.
 //!
