@@ -220,6 +220,8 @@ pub struct DenoiseLoop {
     lifter: Lifter,
     stream: Stream,
     governor: Governor,
+    /// Whether an update has sent frames yet.
+    warmed_up: bool,
     stats: Arc<Stats>,
     out: Fanout,
 }
@@ -230,7 +232,7 @@ impl DenoiseLoop {
         let lookahead = Duration::from_secs_f64(s.lookahead_frames as f64 / crate::motion::MODEL_FPS);
         let governor = Governor::new(s.steps, s.guidance, s.latency_budget.map(|b| b + lookahead));
         stats.set_rung(governor.rung(), false);
-        Self { stream: Stream::new(lifter.frames(), s, Arc::clone(&stats)), lifter, governor, stats, out }
+        Self { stream: Stream::new(lifter.frames(), s, Arc::clone(&stats)), lifter, governor, warmed_up: false, stats, out }
     }
 
     /// Runs until the pose queue closes, then sends every frame still pending (lookahead too).
@@ -260,7 +262,9 @@ impl DenoiseLoop {
                 self.stats.count_update_at(self.governor.rung().steps);
                 let latency = emitted.saturating_duration_since(oldest).as_secs_f64() * 1e3;
                 let before = self.governor.rung();
-                if let Some(r) = self.governor.observe(latency, (emitted - t0).as_secs_f64() * 1e3) {
+                // The first update's frames waited for the warm-up, not for a busy machine.
+                let first = !std::mem::replace(&mut self.warmed_up, true);
+                if let Some(r) = (!first).then(|| self.governor.observe(latency, (emitted - t0).as_secs_f64() * 1e3)).flatten() {
                     if r.steps < before.steps || r.guidance < before.guidance {
                         self.stats.degradations.fetch_add(1, Relaxed);
                     }
