@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{Device, Storage, Tensor};
-
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 

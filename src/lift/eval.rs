@@ -16,8 +16,8 @@
 //! (first compared frame faces +Z, root over the origin) before comparing). No baselines here.
 //!
 //! Frame rate (mode b): the offline lift works at the model's 30 fps and answers at the keypoint
-//! file's own times ([`super::offline::lift_track`]), so a 60 or 25 fps file is compared frame by frame like a
-//! 30 fps one. Through the streaming path, the file is thinned the way the daemon thins its
+//! file's own times ([`super::offline::lift_track`]), so a 60 or 25 fps file is compared frame
+//! by frame like a 30 fps one. Through the streaming path, the file is thinned the way the daemon thins its
 //! input ([`Track2d::decimate`]: a faster file to about 30 fps, a slower one as it is) and only
 //! the frames kept are compared. Metrics in [`super::metrics`], the report in
 //! [`super::eval_report`].

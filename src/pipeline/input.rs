@@ -130,7 +130,7 @@ pub fn spawn(
                 }
                 // Newer frames waiting: this one is stale; keep its time, estimate the newest.
                 let mut stale = Vec::new();
-                while let Some(newer) = live.then(|| source.recv_timeout(Duration::ZERO).ok()).flatten() {
+                while let Some(newer) = if live { source.recv_timeout(Duration::ZERO).ok() } else { None } {
                     if decimator.keep(newer.t) {
                         stale.push((frame.seq, frame.t, frame.captured));
                         frame = newer;

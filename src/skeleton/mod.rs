@@ -1,5 +1,6 @@
-//! The SMPL-24 skeleton: the joint table ([`smpl`]), rotation conversions ([`rotation`]), forward kinematics ([`fk`]), COCO-17 keypoints from SMPL joints
-//! ([`coco`]) and the similarity alignment of two poses ([`procrustes`]).
+//! The SMPL-24 skeleton: the joint table ([`smpl`]), rotation conversions ([`rotation`]),
+//! forward kinematics ([`fk`]), COCO-17 keypoints from SMPL joints ([`coco`]) and the similarity
+//! alignment of two poses ([`procrustes`]).
 
 pub mod coco;
 pub mod fk;
