@@ -55,13 +55,13 @@ enum Command {
     Bench {
         source: String,
         /// Stop after this many seconds (default: the whole input).
-        #[arg(long, allow_negative_numbers = true)]
+        #[arg(long, allow_hyphen_values = true)]
         duration: Option<f64>,
         /// Play the input again from its start when it ends (with --duration: a long run).
         #[arg(long = "loop")]
         looped: bool,
         /// Leave the first seconds out of every measure, drops included (start-up and warm-up).
-        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
         warmup: f64,
         /// Print the report as JSON on stdout.
         #[arg(long)]
@@ -96,7 +96,7 @@ enum Command {
         #[arg(long)]
         steps: Option<usize>,
         /// Classifier-free guidance weight (0 = conditional only; default: the lifter's).
-        #[arg(long, allow_negative_numbers = true)]
+        #[arg(long, allow_hyphen_values = true)]
         guidance: Option<f64>,
         /// Denoiser checkpoint (default: the bundled model).
         #[arg(long)]
@@ -137,7 +137,7 @@ enum Command {
         #[arg(long, value_delimiter = ',', num_args = 1..)]
         steps: Vec<usize>,
         /// Classifier-free guidance weight (default: the evaluation's).
-        #[arg(long, allow_negative_numbers = true)]
+        #[arg(long, allow_hyphen_values = true)]
         guidance: Option<f64>,
         /// Ground-truth mocapd.motion/1 file (with --keypoints) instead of a split of --data.
         #[arg(long, requires = "keypoints")]
@@ -194,11 +194,11 @@ enum DataCommand {
         #[arg(long)]
         seed: Option<u64>,
         /// Minutes of procedural motion added to the real takes.
-        #[arg(long, allow_negative_numbers = true)]
+        #[arg(long, allow_hyphen_values = true)]
         procedural_minutes: Option<f32>,
         /// With --bvh-dir takes: the most procedural motion may be of the training minutes
         /// (default 0.25; 1 = no cap).
-        #[arg(long, allow_negative_numbers = true)]
+        #[arg(long, allow_hyphen_values = true)]
         max_procedural_share: Option<f32>,
         /// Virtual cameras per clip.
         #[arg(long)]

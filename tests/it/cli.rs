@@ -103,7 +103,7 @@ fn cli_numbers_are_validated_like_config_keys() {
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let (kp, out) = (p("none.jsonl"), p("o.jsonl"));
     let lift = |flag: &str, v: &str, needle: &str| fails_with(&["lift", &kp, "--out", &out, flag, v], needle);
-    for g in ["nan", "NaN", "inf", "-5", "20.5"] {
+    for g in ["nan", "NaN", "inf", "-inf", "-5", "20.5"] {
         lift("--guidance", g, "--guidance must be a finite weight in [0, 20]");
     }
     fails_with(&["lift", &kp, "--out", &out, "--guidance=-inf"], "--guidance must be a finite weight in [0, 20]");
@@ -119,7 +119,7 @@ fn cli_numbers_are_validated_like_config_keys() {
     fails_with(&["eval", "--data", &data, "--guidance", "nan"], "--guidance must be a finite weight in [0, 20]");
     fails_with(&["eval", "--data", &data, "--streaming", "--hop", "0"], "--hop must be at least 1");
 
-    for d in ["0", "-1", "nan", "inf"] {
+    for d in ["0", "-1", "nan", "inf", "-inf"] {
         fails_with(&["bench", DEMO, "--duration", d], "--duration must be a finite number of seconds > 0");
     }
     // Training moved to PyTorch: `mocapd train` (with any arguments) says how to run it.
