@@ -61,6 +61,7 @@ class LossSection:
     p_to: float = 0.5
     p_steps: int = 10_000
     joints: Lambda = field(default_factory=lambda: Lambda(0.1))
+    pose: Lambda = field(default_factory=lambda: Lambda(10.0))
     vel: Lambda = field(default_factory=lambda: Lambda(0.02))
     foot: Lambda = field(default_factory=lambda: Lambda(0.05))
 

@@ -1,5 +1,6 @@
 """ViMo's training losses on the motion contract's 151-dim frames (`mocapd::motion::codec`):
-the w_t-weighted x0 loss, L_vel on 6D rotations, L_joints on SMPL-24 FK positions and L_foot
+the w_t-weighted x0 loss, L_vel on 6D rotations, L_joints on SMPL-24 FK positions (world and
+root-relative) and L_foot
 (foot velocities masked by the predicted contacts); plus FK and MPJPE / PA-MPJPE for validation.
 FK always runs in fp32, outside bf16 autocast."""
 
@@ -97,6 +98,13 @@ def velocity_loss(pred: Tensor, target: Tensor, w: Tensor) -> Tensor:
 
 def joints_loss(pred_pos: Tensor, target_pos: Tensor, w: Tensor) -> Tensor:
     return (((pred_pos - target_pos) ** 2).sum(-1).mean(-1) * w).mean()
+
+
+def pose_loss(pred_pos: Tensor, target_pos: Tensor, w: Tensor) -> Tensor:
+    """L_joints on root-relative positions: the body's pose alone, what MPJPE measures (L_joints
+    on world positions is dominated by the root's drift over a window)."""
+    rel = lambda p: p - p[:, :, :1]  # noqa: E731
+    return joints_loss(rel(pred_pos), rel(target_pos), w)
 
 
 def foot_loss(pred_pos: Tensor, pred_raw: Tensor, w: Tensor) -> Tensor:

@@ -47,7 +47,7 @@ def plot_losses(path: Path, records: list[dict[str, Any]], title: str) -> None:
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     steps = [r["step"] for r in records]
-    for key in ("loss", "x0", "vel", "joints", "foot"):
+    for key in ("loss", "x0", "vel", "joints", "pose", "foot"):
         ys = [r.get(key) for r in records]
         if any(y and y > 0 for y in ys):
             a.plot(steps, ys, label=f"train {key}", lw=1)

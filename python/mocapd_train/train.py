@@ -1,6 +1,6 @@
 """The training loop: PTSS timesteps, forward noising, per-window condition dropout (CFG), x0
-prediction under bf16 autocast, the w_t-weighted x0 loss + λ_vel L_vel + λ_joints L_joints +
-λ_foot L_foot, AdamW or Adan with warm-up and cosine decay, periodic validation (loss and the
+prediction under bf16 autocast, the w_t-weighted x0 loss + λ_vel L_vel + λ_joints L_joints (world) +
+λ_pose L_joints (root-relative) + λ_foot L_foot, AdamW or Adan with warm-up and cosine decay, periodic validation (loss and the
 MPJPE of 4-step DDIM samples on held-out subjects), checkpoints every N steps and exact resume:
 batch k, its crops, timesteps, noise and dropout are functions of (seed, k) alone."""
 
@@ -137,9 +137,10 @@ class Trainer:
         with torch.no_grad():
             target_pos = L.fk(self.norm.denormalize(bt.x0))
         l_j = L.joints_loss(pred_pos, target_pos, w)
+        l_p = L.pose_loss(pred_pos, target_pos, w)
         l_f = L.foot_loss(pred_pos, pred_raw, w)
-        total = l_x0 + lo.vel.at(k) * l_vel + lo.joints.at(k) * l_j + lo.foot.at(k) * l_f
-        return {"loss": total, "x0": l_x0, "vel": l_vel, "joints": l_j, "foot": l_f}
+        total = l_x0 + lo.vel.at(k) * l_vel + lo.joints.at(k) * l_j + lo.pose.at(k) * l_p + lo.foot.at(k) * l_f
+        return {"loss": total, "x0": l_x0, "vel": l_vel, "joints": l_j, "pose": l_p, "foot": l_f}
 
     def lr_at(self, k: int) -> float:
         o = self.cfg.optim

@@ -34,6 +34,22 @@ def test_fk_turns_children_with_their_parent() -> None:
     assert torch.allclose(pos[4] - pos[1], torch.tensor([-off[1], off[0], off[2]]), atol=1e-5)
 
 
+def test_pose_loss_ignores_the_root_and_sees_the_body() -> None:
+    target = identity_frames(2, 3)
+    moved = target.clone()
+    moved[..., 148:151] += torch.tensor([0.4, -0.2, 1.5])  # the whole body drifted
+    w = torch.ones(2, 3)
+    tp, mp = L.fk(target), L.fk(moved)
+    assert float(L.joints_loss(mp, tp, w)) > 1.0
+    assert float(L.pose_loss(mp, tp, w)) < 1e-10
+    bent = target.clone()
+    c, s = math.cos(math.pi / 2), math.sin(math.pi / 2)
+    bent[:, :, 6:12] = torch.tensor([c, s, 0, -s, c, 0])  # the left hip turned: knee, ankle, foot move
+    bp = L.fk(bent)
+    assert float(L.pose_loss(bp, tp, w)) > 1e-3
+    assert torch.allclose(L.pose_loss(bp, tp, w), L.joints_loss(bp, tp, w))  # same root: same loss
+
+
 def test_velocity_loss_and_pa_mpjpe_closed_forms() -> None:
     target = torch.zeros(1, 3, 151)
     ramp = torch.arange(3.0).reshape(1, 3, 1).expand(1, 3, 151)
