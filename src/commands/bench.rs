@@ -3,7 +3,7 @@
 //! (capture → datagram sent), per-stage times, drops, output jitter, CPU time and memory, the
 //! DDIM steps the updates ran at (fewer under load), plus a latency histogram image on request.
 //! `--loop` and `--duration` make a long run of a short file; `--warmup` leaves the start out.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::Error;
 use crate::config::Settings;
-use crate::pipeline::stats::{cpu_seconds, rss_mib, Histogram, Stats};
+use crate::pipeline::stats::{cpu_seconds, rss_mib, thread_cpu, Histogram, Stats};
 use crate::pipeline::{histogram, Pipeline};
 use crate::sink::vmc::VmcConfig;
 use crate::source::Pacing;
@@ -115,6 +115,9 @@ pub struct BenchReport {
     pub cpu_seconds: f64,
     /// CPU time / wall time (1.0 = one core busy).
     pub cpu_cores: f64,
+    /// CPU seconds after the warm-up by thread name (source, pose, denoise, …; a decoder's
+    /// worker threads count under their source), largest first; Linux only.
+    pub cpu_by_thread: Vec<(String, f64)>,
     pub rss_max_mib: f64,
     pub histogram: Option<PathBuf>,
 }
@@ -148,6 +151,41 @@ impl Counters {
             interpolated: st.interpolated.load(Relaxed),
             cpu,
         }
+    }
+}
+
+/// Every thread's CPU seconds, sampled while the pipeline runs (a thread's last sample stands
+/// once it has ended, so at most one sampling interval of its work goes uncounted).
+#[derive(Default)]
+struct ThreadClocks {
+    /// tid → (name, CPU seconds at the end of the warm-up).
+    start: HashMap<u64, f64>,
+    /// tid → (name, CPU seconds at the last sample).
+    last: BTreeMap<u64, (String, f64)>,
+}
+
+impl ThreadClocks {
+    fn sample(&mut self) {
+        for t in thread_cpu() {
+            self.last.insert(t.tid, (t.name, t.seconds));
+        }
+    }
+
+    /// Measures from now on.
+    fn start(&mut self) {
+        self.sample();
+        self.start = self.last.iter().map(|(&tid, (_, s))| (tid, *s)).collect();
+    }
+
+    /// CPU seconds since [`Self::start`] by thread name, largest first; names under 0.05 s left out.
+    fn by_name(&self) -> Vec<(String, f64)> {
+        let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
+        for (tid, (name, s)) in &self.last {
+            *sums.entry(name).or_default() += s - self.start.get(tid).copied().unwrap_or(0.0);
+        }
+        let mut out: Vec<(String, f64)> = sums.into_iter().filter(|(_, s)| *s >= 0.05).map(|(n, s)| (n.to_string(), s)).collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out
     }
 }
 
@@ -189,7 +227,7 @@ impl BenchReport {
              \x20 denoise update          {}\n\
              updates by DDIM steps {} ({} step-downs under load)\n\
              dropped: source {}, pose queue {}, window {}, sinks {} ({:.2} % of the frames)\n\
-             output jitter {:.1} ms; CPU {:.1} s ({:.2} cores); RSS max {:.0} MiB\n{}",
+             output jitter {:.1} ms; CPU {:.1} s ({:.2} cores{}); RSS max {:.0} MiB\n{}",
             self.input,
             self.input_fps,
             self.seconds,
@@ -216,6 +254,11 @@ impl BenchReport {
             self.output_jitter_ms,
             self.cpu_seconds,
             self.cpu_cores,
+            if self.cpu_by_thread.is_empty() {
+                String::new()
+            } else {
+                format!("; by thread {}", self.cpu_by_thread.iter().map(|(n, v)| format!("{n} {v:.1} s")).collect::<Vec<_>>().join(", "))
+            },
             self.rss_max_mib,
             self.histogram.as_ref().map(|h| format!("histogram: {}\n", h.display())).unwrap_or_default()
         )
@@ -253,14 +296,22 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
     let mut rss_max = rss_mib();
     // Counters at the end of the warm-up (at the start without one).
     let mut at_warmup = (o.warmup == 0.0).then(|| Counters::of(&p.stats, cpu0));
+    let mut clocks = ThreadClocks::default();
+    let mut polls = 0u64;
     while !p.is_finished() {
         std::thread::sleep(Duration::from_millis(20));
         rss_max = rss_max.max(rss_mib());
+        polls += 1;
+        if polls % 10 == 0 {
+            clocks.sample();
+        }
         if at_warmup.is_none() && t0.elapsed().as_secs_f64() >= o.warmup {
             p.stats.restart_measures();
             at_warmup = Some(Counters::of(&p.stats, cpu_seconds()));
+            clocks.start();
         }
         if o.duration.is_some_and(|d| t0.elapsed().as_secs_f64() >= d) {
+            clocks.sample();
             p.stop();
         }
     }
@@ -301,6 +352,7 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
         output_jitter_ms: sent.intervals.std_dev(),
         cpu_seconds: cpu,
         cpu_cores: cpu / measured_s,
+        cpu_by_thread: clocks.by_name(),
         rss_max_mib: rss_max,
         histogram: o.histogram.clone(),
     };
@@ -354,11 +406,13 @@ mod tests {
             output_jitter_ms: 1.0,
             cpu_seconds: 1.0,
             cpu_cores: 0.5,
+            cpu_by_thread: vec![("pose".into(), 0.6), ("denoise".into(), 0.3)],
             rss_max_mib: 100.0,
             histogram: None,
         };
         assert!(r.text().contains("60 sent, 50 updates, 60 decimated (to 30 fps), 3 with 2D interpolated"), "{}", r.text());
         assert!(r.text().contains("updates by DDIM steps 2: 20, 4: 30 (1 step-downs under load)"), "{}", r.text());
+        assert!(r.text().contains("(0.50 cores; by thread pose 0.6 s, denoise 0.3 s)"), "{}", r.text());
         let json: serde_json::Value = serde_json::to_value(&r).unwrap();
         assert_eq!(json["decimated"].as_u64(), Some(60));
         let o = |duration, looped, warmup| BenchOptions { input: "x".into(), duration, looped, warmup, histogram: None };

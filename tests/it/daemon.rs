@@ -260,6 +260,10 @@ fn bench_reports_latency_and_draws_the_histogram() {
         assert!(r["latency_ms"][key].as_f64().is_some_and(|v| v > 0.0 && v < 5000.0), "latency {key}: {}", r["latency_ms"]);
     }
     assert!(r["rss_max_mib"].as_f64().is_some_and(|v| v > 1.0) && r["cpu_seconds"].as_f64().is_some_and(|v| v > 0.0));
+    // A keypoint file has no pose stage: the denoiser is the thread that works.
+    let threads = r["cpu_by_thread"].as_array().expect("cpu_by_thread");
+    let denoise = threads.iter().find(|t| t[0] == "denoise").and_then(|t| t[1].as_f64());
+    assert!(denoise.is_some_and(|v| v > 0.0 && v <= r["cpu_seconds"].as_f64().unwrap() + 0.05), "{threads:?}");
     let img = std::fs::read(&png).expect("histogram written");
     assert_eq!(&img[1..4], b"PNG");
 }
