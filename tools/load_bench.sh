@@ -37,11 +37,13 @@ r = json.load(open(sys.argv[1]))
 l, d, u = r["latency_ms"], r["dropped"], r["denoise_update_ms"]
 drops = sum(d.values())
 steps = ", ".join(f"{k}: {v}" for k, v in r["updates_by_steps"].items())
-print(f"| {sys.argv[2]} | {l['p50']:.1f} / {l['p95']:.1f} / {l['p99']:.1f} | {u['p50']:.1f} | {r['stage_sink_ms']['p95']:.2f} | {r['frames_sent']} | {drops} ({r['drop_percent']:.2f} %) | {steps} | {r['cpu_cores']:.2f} |")
+secs = r["seconds"] - r["warmup_s"]
+threads = ", ".join(f"{n} {v / secs:.2f}" for n, v in r.get("cpu_by_thread", [])[:3])
+print(f"| {sys.argv[2]} | {l['p50']:.1f} / {l['p95']:.1f} / {l['p99']:.1f} | {u['p50']:.1f} | {r['stage_sink_ms']['p95']:.2f} | {r['frames_sent']} | {drops} ({r['drop_percent']:.2f} %) | {steps} | {r['cpu_cores']:.2f} ({threads}) |")
 PY
 }
 
-echo "| run | latency p50 / p95 / p99 ms | update p50 ms | emitted→sent p95 ms | sent | dropped | updates by steps | cores |"
+echo "| run | latency p50 / p95 / p99 ms | update p50 ms | emitted→sent p95 ms | sent | dropped | updates by steps | cores (by thread) |"
 echo "|---|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
   case "$mode" in
