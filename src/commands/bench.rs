@@ -302,7 +302,7 @@ pub fn run(o: &BenchOptions, settings: &Settings) -> Result<BenchReport, Error> 
         std::thread::sleep(Duration::from_millis(20));
         rss_max = rss_max.max(rss_mib());
         polls += 1;
-        if polls % 10 == 0 {
+        if polls.is_multiple_of(10) {
             clocks.sample();
         }
         if at_warmup.is_none() && t0.elapsed().as_secs_f64() >= o.warmup {
