@@ -158,7 +158,7 @@ impl Counters {
 /// once it has ended, so at most one sampling interval of its work goes uncounted).
 #[derive(Default)]
 struct ThreadClocks {
-    /// tid → (name, CPU seconds at the end of the warm-up).
+    /// tid → CPU seconds at the end of the warm-up.
     start: HashMap<u64, f64>,
     /// tid → (name, CPU seconds at the last sample).
     last: BTreeMap<u64, (String, f64)>,
