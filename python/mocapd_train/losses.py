@@ -100,11 +100,15 @@ def joints_loss(pred_pos: Tensor, target_pos: Tensor, w: Tensor) -> Tensor:
     return (((pred_pos - target_pos) ** 2).sum(-1).mean(-1) * w).mean()
 
 
+def root_relative(pos: Tensor) -> Tensor:
+    """Joints [B, S, 24, 3] with each frame's root (pelvis) moved to the origin."""
+    return pos - pos[:, :, :1]
+
+
 def pose_loss(pred_pos: Tensor, target_pos: Tensor, w: Tensor) -> Tensor:
     """L_joints on root-relative positions: the body's pose alone, what MPJPE measures (L_joints
     on world positions is dominated by the root's drift over a window)."""
-    rel = lambda p: p - p[:, :, :1]  # noqa: E731
-    return joints_loss(rel(pred_pos), rel(target_pos), w)
+    return joints_loss(root_relative(pred_pos), root_relative(target_pos), w)
 
 
 def foot_loss(pred_pos: Tensor, pred_raw: Tensor, w: Tensor) -> Tensor:
@@ -118,8 +122,7 @@ def foot_loss(pred_pos: Tensor, pred_raw: Tensor, w: Tensor) -> Tensor:
 
 def mpjpe_mm(pred_pos: Tensor, target_pos: Tensor) -> Tensor:
     """Root-relative mean per-joint error in mm, per frame: [B, S]."""
-    rel = lambda p: p - p[:, :, :1]  # noqa: E731
-    return (rel(pred_pos) - rel(target_pos)).norm(dim=-1).mean(-1) * 1000.0
+    return (root_relative(pred_pos) - root_relative(target_pos)).norm(dim=-1).mean(-1) * 1000.0
 
 
 def pa_mpjpe_mm(pred_pos: Tensor, target_pos: Tensor) -> Tensor:

@@ -264,7 +264,8 @@ impl DenoiseLoop {
                 let before = self.governor.rung();
                 // The first update's frames waited for the warm-up, not for a busy machine.
                 let first = !std::mem::replace(&mut self.warmed_up, true);
-                if let Some(r) = (!first).then(|| self.governor.observe(latency, (emitted - t0).as_secs_f64() * 1e3)).flatten() {
+                let change = if first { None } else { self.governor.observe(latency, (emitted - t0).as_secs_f64() * 1e3) };
+                if let Some(r) = change {
                     if r.steps < before.steps || r.guidance < before.guidance {
                         self.stats.degradations.fetch_add(1, Relaxed);
                     }
