@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the ViMo denoiser on the CPU: one forward (150 frames, batch 1 and 2,
 //! small and big presets) and one complete few-step DDIM update as the daemon runs it, with
-//! candle and (small preset, `denoiser/small/ort/…`) on ONNX Runtime (`[pipeline] engine`).
+//! candle and on ONNX Runtime (`denoiser/{small,big}/ort/…`, `[pipeline] engine`).
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
@@ -25,10 +25,7 @@ pub fn benches(c: &mut Criterion) {
     mocapd::model::tune_allocator();
     for (name, cfg) in [("small", ModelConfig::small()), ("big", ModelConfig::big())] {
         let m = denoiser(&cfg, &dev).expect("build denoiser");
-        let ort = match name {
-            "small" => OnnxDenoiser::new(&m, None).map_err(|e| eprintln!("skipping the ONNX Runtime benches: {e}")).ok(),
-            _ => None,
-        };
+        let ort = OnnxDenoiser::new(&m, None).map_err(|e| eprintln!("skipping the ONNX Runtime benches: {e}")).ok();
         for b in [1usize, 2] {
             let pose = Tensor::rand(0f32, 1., (b, 150, 17, 3), &dev).expect("pose");
             let x = Tensor::randn(0f32, 1., (b, 150, 151), &dev).expect("x");

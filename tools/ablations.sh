@@ -2,7 +2,9 @@
 # The training comparisons of the README ("Training: what was measured"): runs of the small model
 # from scratch on the same data, the same sample budget and the same validation protocol (4-step
 # DDIM MPJPE on held-out subjects), each `config/train.toml` with one change. Resumable: a run that
-# is complete is skipped, an interrupted one continues. Then prints the table and draws the curves.
+# is complete is skipped, an interrupted one continues. Then scores each final checkpoint on the
+# whole test split (`mocapd eval`, every window, one camera view each: the criterion), prints the
+# table and draws the curves.
 #   tools/ablations.sh weighting|conditioning|capacity [STEPS] [DATA_DIR]
 # Runs go to runs/ablation/<group>/<name>; on a CUDA machine they use the GPU (device = "auto").
 set -euo pipefail
@@ -41,4 +43,12 @@ case $group in
     ;;
   *) echo "unknown group $group (weighting, conditioning, capacity)" >&2; exit 2 ;;
 esac
+mocapd=${MOCAPD:-target/release/mocapd}
+for dir in "$out"/*/; do
+  report=$dir/test-eval.json
+  [ -f "$report" ] && [ "$report" -nt "$dir/checkpoint.safetensors" ] && continue
+  echo "== $group/$(basename "$dir"): mocapd eval on the test split" >&2
+  "$mocapd" eval --checkpoint "$dir/checkpoint.safetensors" --data "$data" --steps 1,4 --views one --nn-library 0 --json > "$report.tmp"
+  mv "$report.tmp" "$report"
+done
 PYTHONPATH=python "$py" -m mocapd_train.compare "$out"/* --plot "docs/ablation-$group.png"

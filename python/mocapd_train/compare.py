@@ -1,5 +1,7 @@
 """Compares runs by their validation curves (the ablations: weightings, PTSS, conditioning,
-capacity): a Markdown table and a plot of validation MPJPE against samples seen.
+capacity): a Markdown table and a plot of validation MPJPE against samples seen. A run folder
+that holds `test-eval.json` (`mocapd eval --json` of its final checkpoint on the test split, as
+`tools/ablations.sh` writes it) adds that score, the ablations' criterion, to the table.
 
     python -m mocapd_train.compare runs/a runs/b ... [--target-mm 120] [--plot curves.png]
 """
@@ -30,14 +32,28 @@ def summarise(run: Path, target_mm: float) -> dict[str, Any]:
     return {
         "run": run.name, "batch": batch, "val": val, "samples": (records[-1]["step"] * batch) if records else 0,
         "hours": (records[-1]["time"] / 3600) if records else 0.0, "last": last, "best": best, "reached": reached,
+        "test": test_scores(run / "test-eval.json"),
     }  # fmt: skip
+
+
+def test_scores(path: Path) -> dict[str, dict[str, float]]:
+    """The `all` row of a `mocapd eval --json` report, by method (`1-step`, `4-step`, ...); empty
+    when the file does not exist."""
+    if not path.exists():
+        return {}
+    report = json.loads(path.read_text())
+    row = next((r for r in report["rows"] if r["category"] == "all"), None)
+    if row is None:
+        raise ValueError(f"{path}: no `all` row; is it `mocapd eval --json` output?")
+    return {s["method"]: s for s in row["scores"]}
 
 
 def table(rows: list[dict[str, Any]], target_mm: float) -> str:
     out = [
-        f"| run | samples | hours | val MPJPE 4-step (mm) | PA-MPJPE (mm) | 1-step (mm) | best (mm) @ samples | samples to ≤ {target_mm:g} mm |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+        f"| run | samples | hours | val MPJPE 4-step (mm) | PA-MPJPE (mm) | 1-step (mm) | best (mm) @ samples | samples to ≤ {target_mm:g} mm "
+        "| test MPJPE / PA 4-step (mm) | test 1-step (mm) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]  # fmt: skip
     for r in rows:
         last, best = r["last"] or {}, r["best"] or {}
 
@@ -45,9 +61,12 @@ def table(rows: list[dict[str, Any]], target_mm: float) -> str:
             return f"{d[k]:.1f}" if k in d else "–"
 
         reached = f"{r['reached']:,}" if r["reached"] is not None else "not reached"
+        t4, t1 = r["test"].get("4-step", {}), r["test"].get("1-step", {})
+        test4 = f"{f(t4, 'mpjpe_mm')} / {f(t4, 'pa_mpjpe_mm')}" if t4 else "–"
         out.append(
             f"| {r['run']} | {r['samples']:,} | {r['hours']:.2f} | {f(last, 'val_mpjpe_mm')} | {f(last, 'val_pa_mpjpe_mm')} | "
-            f"{f(last, 'val_mpjpe_1step_mm')} | {f(best, 'val_mpjpe_mm')} @ {best.get('step', 0) * r['batch']:,} | {reached} |"
+            f"{f(last, 'val_mpjpe_1step_mm')} | {f(best, 'val_mpjpe_mm')} @ {best.get('step', 0) * r['batch']:,} | {reached} | "
+            f"{test4} | {f(t1, 'mpjpe_mm')} |"
         )
     return "\n".join(out) + "\n"
 
@@ -83,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     try:
         rows = [summarise(r, a.target_mm) for r in a.runs]
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(table(rows, a.target_mm), end="")

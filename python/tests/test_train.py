@@ -82,10 +82,25 @@ def test_bad_data_dir_is_one_clear_error(tmp_path: Path) -> None:
         Trainer(load(ROOT / "config" / "train.toml", {"data_dir": str(tmp_path / "nope")}))
 
 
-def test_compare_reads_runs(dataset: Path, tmp_path: Path) -> None:
+def test_compare_reads_runs_and_their_test_scores(dataset: Path, mocapd: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from mocapd_train.compare import main as compare
 
-    Trainer(tiny(dataset, tmp_path / "e", **{"schedule.steps": 3})).run(resume=False)  # type: ignore[arg-type]
-    assert compare([str(tmp_path / "e"), "--plot", str(tmp_path / "c.png"), "--target-mm", "10000"]) == 0
+    run = tmp_path / "e"
+    Trainer(tiny(dataset, run, **{"schedule.steps": 3})).run(resume=False)  # type: ignore[arg-type]
+    assert compare([str(run), "--plot", str(tmp_path / "c.png"), "--target-mm", "10000"]) == 0
     assert (tmp_path / "c.png").stat().st_size > 0
     assert compare([str(tmp_path / "missing")]) == 2
+    # An eval report, as tools/ablations.sh writes it (this small set has no test split: val), joins the table.
+    r = subprocess.run(
+        [str(mocapd), "eval", "--checkpoint", str(run / "checkpoint.safetensors"), "--data", str(dataset),
+         "--split", "val", "--steps", "1,4", "--views", "one", "--nn-library", "0", "--json"],  # fmt: skip
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    (run / "test-eval.json").write_text(r.stdout)
+    four = next(s for s in json.loads(r.stdout)["rows"][0]["scores"] if s["method"] == "4-step")
+    capsys.readouterr()
+    assert compare([str(run)]) == 0
+    assert f"| {four['mpjpe_mm']:.1f} / {four['pa_mpjpe_mm']:.1f} |" in capsys.readouterr().out
+    (run / "test-eval.json").write_text("{}")
+    assert compare([str(run)]) == 2
