@@ -25,21 +25,24 @@ run() {
   echo "== $group/$name" >&2
   PYTHONPATH=python "$py" -m mocapd_train "${args[@]}" "$@"
 }
+# The weighting every group but `weighting` was measured with (the default until the weighting
+# comparison chose constant w_t), pinned so that their runs resume and repeat as measured.
+floored=(--set 'loss.weighting="min_snr"' --set loss.floor=1.0)
 case $group in
   weighting)
-    run min-snr-floor                      # the default: min(SNR, 5), floored at 1
-    run min-snr --set loss.floor=0.0       # the seed's Min-SNR-γ (γ = 5)
+    run constant --set 'loss.weighting="constant"' --set loss.floor=0.0     # the default since it won
+    run min-snr-floor "${floored[@]}"      # min(SNR, 5), floored at 1: keeps the high-noise steps
+    run min-snr --set 'loss.weighting="min_snr"' --set loss.floor=0.0      # the seed's Min-SNR-γ (γ = 5)
     run sqrt-decay --set 'loss.weighting="sqrt_decay_avg"' --set loss.gamma=1.0 --set loss.floor=0.0  # the seed's recommendation
-    run constant --set 'loss.weighting="constant"' --set loss.floor=0.0
-    run no-ptss --set loss.p_from=0.0 --set loss.p_to=0.0
+    run no-ptss "${floored[@]}" --set loss.p_from=0.0 --set loss.p_to=0.0  # min-snr-floor without PTSS
     ;;
   conditioning)
-    run frame-aligned
-    run cross-attention-only --set model.frame_cond=false
+    run frame-aligned "${floored[@]}"
+    run cross-attention-only "${floored[@]}" --set model.frame_cond=false
     ;;
   capacity)
-    run small
-    run big --set 'model.preset="big"'
+    run small "${floored[@]}"
+    run big "${floored[@]}" --set 'model.preset="big"'
     ;;
   *) echo "unknown group $group (weighting, conditioning, capacity)" >&2; exit 2 ;;
 esac

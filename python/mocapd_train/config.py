@@ -53,10 +53,10 @@ class Lambda:
 
 @dataclass
 class LossSection:
-    weighting: str = "min_snr"
+    weighting: str = "constant"
     gamma: float = 5.0
     normalize: bool = False
-    floor: float = 1.0
+    floor: float = 0.0
     p_from: float = 0.2
     p_to: float = 0.5
     p_steps: int = 10_000
