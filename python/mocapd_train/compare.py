@@ -32,11 +32,11 @@ def summarise(run: Path, target_mm: float) -> dict[str, Any]:
     return {
         "run": run.name, "batch": batch, "val": val, "samples": (records[-1]["step"] * batch) if records else 0,
         "hours": (records[-1]["time"] / 3600) if records else 0.0, "last": last, "best": best, "reached": reached,
-        "test": test_scores(run / "test-eval.json"),
+        "test": eval_scores(run / "test-eval.json"),
     }  # fmt: skip
 
 
-def test_scores(path: Path) -> dict[str, dict[str, float]]:
+def eval_scores(path: Path) -> dict[str, dict[str, float]]:
     """The `all` row of a `mocapd eval --json` report, by method (`1-step`, `4-step`, ...); empty
     when the file does not exist."""
     if not path.exists():
